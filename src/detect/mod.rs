@@ -1,0 +1,266 @@
+//! Face detection: RetinaFace MobileNet-0.25 run over a scale pyramid of the photo,
+//! tiled at fine scales so memory stays bounded for 48 MP photos.
+
+mod gemm;
+mod net;
+pub mod weights;
+
+use crate::error::ErrorCode;
+use crate::raster::RgbaView;
+use net::{Feature, LevelOutput, RetinaFace, HEAD_WIDTH};
+use serde::Serialize;
+
+/// Anchor sizes (input pixels) per level, two anchors per cell.
+const ANCHOR_SIZES: [[f32; 2]; 3] = [[16.0, 32.0], [64.0, 128.0], [256.0, 512.0]];
+/// Per-channel means subtracted from B, G, R (the model's training preprocessing).
+const MEAN_BGR: [f32; 3] = [104.0, 117.0, 123.0];
+/// Face width at the network input that the model finds reliably.
+const RELIABLE_INPUT_FACE: f32 = 16.0;
+/// Largest tile side fed to the network; bounds memory on huge photos.
+const TILE: usize = 1024;
+/// Tile overlap: faces up to this size (in level pixels) lie whole in some tile; larger
+/// ones are found at the next coarser level, which is at most [`LEVEL_RATIO`] smaller.
+const TILE_OVERLAP: usize = 160;
+/// Scale ratio between pyramid levels.
+const LEVEL_RATIO: f32 = 2.5;
+
+/// How hard to look. The defaults are the ones the extension, demo and benchmark use.
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct DetectOptions {
+    /// Long side of the coarsest pass, in pixels.
+    pub coarse_side: u32,
+    /// Smallest face width (photo pixels) that must be found reliably, whatever the photo size.
+    pub min_face: f32,
+    /// Detections below this score are dropped.
+    pub score_threshold: f32,
+    /// Overlap above which the weaker of two detections is dropped.
+    pub nms_iou: f32,
+}
+
+impl Default for DetectOptions {
+    fn default() -> Self {
+        Self { coarse_side: 640, min_face: 40.0, score_threshold: 0.5, nms_iou: 0.4 }
+    }
+}
+
+/// One detected face, in pixels of the photo as given.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Detection {
+    /// Left, top, width, height.
+    pub bbox: [f32; 4],
+    /// Confidence in [0, 1].
+    pub score: f32,
+    /// Eye centres (left then right in the image), nose tip, mouth corners (left, right).
+    pub landmarks: [[f32; 2]; 5],
+}
+
+/// The loaded detector; build once and reuse for every photo.
+pub struct Detector {
+    net: RetinaFace,
+}
+
+impl Detector {
+    /// Loads the bundled model.
+    pub fn new() -> Result<Self, ErrorCode> {
+        let tensors = weights::parse(weights::MODEL_BYTES)?;
+        Ok(Self { net: RetinaFace::from_tensors(&tensors)? })
+    }
+
+    /// Finds faces in `image` (any size and aspect ratio).
+    pub fn detect(&self, image: RgbaView<'_>, opts: &DetectOptions) -> Vec<Detection> {
+        let mut found = Vec::new();
+        for scale in pyramid(image.width(), image.height(), opts) {
+            let lw = ((image.width() as f32 * scale).round() as usize).max(1);
+            let lh = ((image.height() as f32 * scale).round() as usize).max(1);
+            for (tx, ty, tw, th) in tiles(lw, lh) {
+                let input = sample_tile(image, scale, tx, ty, tw, th);
+                let outs = self.net.forward(&input);
+                decode(&outs, opts.score_threshold, tx as f32, ty as f32, lw as f32 / image.width() as f32, lh as f32 / image.height() as f32, &mut found);
+            }
+        }
+        nms(found, opts.nms_iou)
+    }
+}
+
+/// Scales (level pixels per photo pixel) from coarse to fine.
+fn pyramid(width: u32, height: u32, opts: &DetectOptions) -> Vec<f32> {
+    let long = width.max(height) as f32;
+    let coarse = (opts.coarse_side.max(32) as f32 / long).min(1.0);
+    let fine = (RELIABLE_INPUT_FACE / opts.min_face.max(1.0)).min(1.0).max(coarse);
+    let mut levels = vec![coarse];
+    let mut s = coarse;
+    while s * 1.05 < fine {
+        s = (s * LEVEL_RATIO).min(fine);
+        levels.push(s);
+    }
+    levels
+}
+
+/// Tiles (x, y, w, h) covering a level of `w` x `h` pixels.
+fn tiles(w: usize, h: usize) -> Vec<(usize, usize, usize, usize)> {
+    fn starts(n: usize) -> Vec<(usize, usize)> {
+        if n <= TILE {
+            return vec![(0, n)];
+        }
+        let step = TILE - TILE_OVERLAP;
+        let count = (n - TILE_OVERLAP).div_ceil(step);
+        let step = (n - TILE).div_ceil(count - 1);
+        (0..count).map(|i| ((i * step).min(n - TILE), TILE)).collect()
+    }
+    let mut out = Vec::new();
+    for &(y, th) in &starts(h) {
+        for &(x, tw) in &starts(w) {
+            out.push((x, y, tw, th));
+        }
+    }
+    out
+}
+
+/// Area-averages a tile of the scaled photo into the network's input layout
+/// (B, G, R minus the training means). At most 4 x 4 samples per output pixel.
+fn sample_tile(image: RgbaView<'_>, scale: f32, tx: usize, ty: usize, tw: usize, th: usize) -> Feature {
+    let (iw, ih) = (image.width() as usize, image.height() as usize);
+    let inv = 1.0 / scale;
+    let span = |o: usize, n: usize| -> (usize, usize) {
+        let a = ((o as f32 * inv) as usize).min(n - 1);
+        let b = (((o + 1) as f32 * inv) as usize).clamp(a + 1, n);
+        (a, b)
+    };
+    let xs: Vec<(usize, usize)> = (0..tw).map(|x| span(tx + x, iw)).collect();
+    let data = image.data();
+    let mut f = Feature::zeros(th, tw, 3);
+    for y in 0..th {
+        let (y0, y1) = span(ty + y, ih);
+        let ystep = (y1 - y0).div_ceil(4);
+        for (x, &(x0, x1)) in xs.iter().enumerate() {
+            let xstep = (x1 - x0).div_ceil(4);
+            let (mut r, mut g, mut b, mut n) = (0u32, 0u32, 0u32, 0u32);
+            let mut sy = y0;
+            while sy < y1 {
+                let row = sy * iw;
+                let mut sx = x0;
+                while sx < x1 {
+                    let i = (row + sx) * 4;
+                    r += u32::from(data[i]);
+                    g += u32::from(data[i + 1]);
+                    b += u32::from(data[i + 2]);
+                    n += 1;
+                    sx += xstep;
+                }
+                sy += ystep;
+            }
+            let k = 1.0 / n as f32;
+            let o = (y * tw + x) * 3;
+            f.data[o] = b as f32 * k - MEAN_BGR[0];
+            f.data[o + 1] = g as f32 * k - MEAN_BGR[1];
+            f.data[o + 2] = r as f32 * k - MEAN_BGR[2];
+        }
+    }
+    f
+}
+
+/// Turns head outputs into detections in photo pixels.
+fn decode(outs: &[LevelOutput; 3], threshold: f32, ox: f32, oy: f32, sx: f32, sy: f32, found: &mut Vec<Detection>) {
+    // score > t  <=>  l1 - l0 > logit(t)
+    let t = threshold.clamp(1e-6, 1.0 - 1e-6);
+    let min_logit = (t / (1.0 - t)).ln();
+    for (level, out) in outs.iter().enumerate() {
+        let stride = out.stride as f32;
+        for cy in 0..out.h {
+            for cx in 0..out.w {
+                let cell = &out.data[(cy * out.w + cx) * HEAD_WIDTH..(cy * out.w + cx + 1) * HEAD_WIDTH];
+                for (a, &size) in ANCHOR_SIZES[level].iter().enumerate() {
+                    let logit = cell[a * 2 + 1] - cell[a * 2];
+                    if logit <= min_logit {
+                        continue;
+                    }
+                    let score = 1.0 / (1.0 + (-logit).exp());
+                    let (acx, acy) = ((cx as f32 + 0.5) * stride, (cy as f32 + 0.5) * stride);
+                    let d = &cell[4 + a * 4..8 + a * 4];
+                    let bw = size * (d[2] * 0.2).exp();
+                    let bh = size * (d[3] * 0.2).exp();
+                    let bcx = acx + d[0] * 0.1 * size;
+                    let bcy = acy + d[1] * 0.1 * size;
+                    let l = &cell[12 + a * 10..22 + a * 10];
+                    let landmarks: [[f32; 2]; 5] = core::array::from_fn(|i| {
+                        [(ox + acx + l[2 * i] * 0.1 * size) / sx, (oy + acy + l[2 * i + 1] * 0.1 * size) / sy]
+                    });
+                    found.push(Detection {
+                        bbox: [(ox + bcx - bw / 2.0) / sx, (oy + bcy - bh / 2.0) / sy, bw / sx, bh / sy],
+                        score,
+                        landmarks,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Intersection over union of two [x, y, w, h] boxes.
+pub fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+    let ix = (a[0] + a[2]).min(b[0] + b[2]) - a[0].max(b[0]);
+    let iy = (a[1] + a[3]).min(b[1] + b[3]) - a[1].max(b[1]);
+    if ix <= 0.0 || iy <= 0.0 {
+        return 0.0;
+    }
+    let inter = ix * iy;
+    inter / (a[2] * a[3] + b[2] * b[3] - inter)
+}
+
+/// Greedy non-maximum suppression, strongest first.
+fn nms(mut dets: Vec<Detection>, threshold: f32) -> Vec<Detection> {
+    dets.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut keep: Vec<Detection> = Vec::new();
+    for d in dets {
+        if keep.iter().all(|k| iou(&k.bbox, &d.bbox) <= threshold) {
+            keep.push(d);
+        }
+    }
+    keep
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pyramid_reaches_the_min_face_scale() {
+        let o = DetectOptions::default();
+        assert_eq!(pyramid(640, 480, &o), vec![1.0]);
+        assert_eq!(pyramid(1024, 768, &o), vec![0.625]);
+        let big = pyramid(8000, 6000, &o);
+        assert!((big[0] - 0.08).abs() < 1e-6);
+        assert!((big.last().unwrap() - 0.4).abs() < 1e-6, "{big:?}");
+        assert!(big.windows(2).all(|w| w[1] / w[0] <= LEVEL_RATIO + 1e-3));
+    }
+
+    #[test]
+    fn tiles_cover_with_overlap() {
+        assert_eq!(tiles(500, 300), vec![(0, 0, 500, 300)]);
+        let t = tiles(3200, 2400);
+        for &(x, y, w, h) in &t {
+            assert!(x + w <= 3200 && y + h <= 2400 && w == TILE && h == TILE);
+        }
+        // Every point is covered, and neighbours overlap by at least TILE_OVERLAP.
+        let xs: Vec<usize> = t.iter().filter(|t| t.1 == 0).map(|t| t.0).collect();
+        assert_eq!(xs[0], 0);
+        assert_eq!(xs.last().unwrap() + TILE, 3200);
+        assert!(xs.windows(2).all(|w| w[0] + TILE >= w[1] + TILE_OVERLAP));
+    }
+
+    #[test]
+    fn iou_of_known_boxes() {
+        assert_eq!(iou(&[0.0, 0.0, 10.0, 10.0], &[0.0, 0.0, 10.0, 10.0]), 1.0);
+        assert_eq!(iou(&[0.0, 0.0, 10.0, 10.0], &[20.0, 0.0, 10.0, 10.0]), 0.0);
+        assert!((iou(&[0.0, 0.0, 10.0, 10.0], &[5.0, 0.0, 10.0, 10.0]) - 1.0 / 3.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn blank_image_has_no_faces() {
+        let det = Detector::new().unwrap();
+        let px = vec![128u8; 320 * 240 * 4];
+        let view = RgbaView::new(&px, 320, 240).unwrap();
+        assert!(det.detect(view, &DetectOptions::default()).is_empty());
+    }
+}

@@ -1,0 +1,383 @@
+//! RetinaFace MobileNet-0.25 forward pass, channels-last (NHWC), any input size.
+//! Architecture as in biubug6/Pytorch_Retinaface: MobileNetV1-0.25 body, 3-level FPN,
+//! SSH context modules, and per-level class / box / landmark heads (2 anchors each).
+
+use super::gemm::{gemm, Act, Out, NR};
+use super::weights::Tensor;
+use crate::error::ErrorCode;
+
+/// A feature map, channels-last.
+#[derive(Clone)]
+pub struct Feature {
+    /// Rows.
+    pub h: usize,
+    /// Columns.
+    pub w: usize,
+    /// Channels.
+    pub c: usize,
+    /// h * w * c values.
+    pub data: Vec<f32>,
+}
+
+impl Feature {
+    /// A zero-filled map.
+    pub fn zeros(h: usize, w: usize, c: usize) -> Self {
+        Self { h, w, c, data: vec![0.0; h * w * c] }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Kind {
+    Full3 { stride: usize },
+    Depthwise3 { stride: usize },
+    Pointwise,
+}
+
+struct Conv {
+    kind: Kind,
+    cin: usize,
+    cout: usize,
+    /// Row stride of the packed weights (cout rounded up to NR) for GEMM kinds.
+    nb: usize,
+    w: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+fn out_size(n: usize, stride: usize) -> usize {
+    // 3x3 kernels, padding 1.
+    (n - 1) / stride + 1
+}
+
+impl Conv {
+    fn load(weight: &Tensor, bias: &Tensor, kind: Kind) -> Result<Self, ErrorCode> {
+        let d = &weight.dims;
+        if d.len() != 4 || bias.dims != [d[0]] {
+            return Err(ErrorCode::ModelCorrupt);
+        }
+        let (cout, cin_g, kh, kw) = (d[0], d[1], d[2], d[3]);
+        let k = match kind {
+            Kind::Pointwise => 1,
+            _ => 3,
+        };
+        if kh != k || kw != k {
+            return Err(ErrorCode::ModelCorrupt);
+        }
+        match kind {
+            Kind::Depthwise3 { .. } => {
+                if cin_g != 1 {
+                    return Err(ErrorCode::ModelCorrupt);
+                }
+                // Tap-major [9][C] so the inner loop runs over contiguous channels.
+                let mut w = vec![0.0; 9 * cout];
+                for c in 0..cout {
+                    for t in 0..9 {
+                        w[t * cout + c] = weight.data[c * 9 + t];
+                    }
+                }
+                Ok(Self { kind, cin: cout, cout, nb: cout, w, bias: bias.data.clone() })
+            }
+            Kind::Pointwise | Kind::Full3 { .. } => {
+                let nb = cout.div_ceil(NR) * NR;
+                let taps = k * k;
+                // Row index (tap * cin + ci), matching the im2col layout.
+                let mut w = vec![0.0; taps * cin_g * nb];
+                for co in 0..cout {
+                    for ci in 0..cin_g {
+                        for t in 0..taps {
+                            w[(t * cin_g + ci) * nb + co] = weight.data[(co * cin_g + ci) * taps + t];
+                        }
+                    }
+                }
+                let mut b = bias.data.clone();
+                b.resize(nb, 0.0);
+                Ok(Self { kind, cin: cin_g, cout, nb, w, bias: b })
+            }
+        }
+    }
+
+    /// Stacks GEMM convolutions of the same input side by side (the three heads).
+    fn concat_outputs(parts: &[Conv]) -> Self {
+        let cin = parts[0].cin;
+        let cout: usize = parts.iter().map(|p| p.cout).sum();
+        let nb = cout.div_ceil(NR) * NR;
+        let rows = parts[0].w.len() / parts[0].nb;
+        let mut w = vec![0.0; rows * nb];
+        let mut bias = vec![0.0; nb];
+        let mut col = 0;
+        for p in parts {
+            for r in 0..rows {
+                w[r * nb + col..r * nb + col + p.cout].copy_from_slice(&p.w[r * p.nb..r * p.nb + p.cout]);
+            }
+            bias[col..col + p.cout].copy_from_slice(&p.bias[..p.cout]);
+            col += p.cout;
+        }
+        Self { kind: parts[0].kind, cin, cout, nb, w, bias }
+    }
+
+    fn out_dims(&self, x: &Feature) -> (usize, usize) {
+        match self.kind {
+            Kind::Full3 { stride } | Kind::Depthwise3 { stride } => (out_size(x.h, stride), out_size(x.w, stride)),
+            Kind::Pointwise => (x.h, x.w),
+        }
+    }
+
+    fn run(&self, x: &Feature, act: Act) -> Feature {
+        let (oh, ow) = self.out_dims(x);
+        let mut y = Feature::zeros(oh, ow, self.cout);
+        self.run_into(x, act, &mut y, 0);
+        y
+    }
+
+    /// Writes the output channels at `offset` of `y` (for concatenation without a copy).
+    fn run_into(&self, x: &Feature, act: Act, y: &mut Feature, offset: usize) {
+        debug_assert_eq!(x.c, self.cin);
+        let (oh, ow) = self.out_dims(x);
+        debug_assert!(y.h == oh && y.w == ow && offset + self.cout <= y.c);
+        let stride_c = y.c;
+        match self.kind {
+            Kind::Pointwise => {
+                let mut out = Out { data: &mut y.data, stride: stride_c, offset };
+                gemm(&x.data, x.h * x.w, self.cin, &self.w, self.nb, self.cout, &self.bias, &mut out, act);
+            }
+            Kind::Full3 { stride } => self.full3(x, stride, act, y, offset),
+            Kind::Depthwise3 { stride } => self.depthwise(x, stride, act, y, offset),
+        }
+    }
+
+    fn full3(&self, x: &Feature, stride: usize, act: Act, y: &mut Feature, offset: usize) {
+        const CHUNK: usize = 64;
+        let (oh, ow) = (y.h, y.w);
+        let cin = self.cin;
+        let k = 9 * cin;
+        let total = oh * ow;
+        let mut col = vec![0f32; CHUNK * k];
+        let mut p0 = 0;
+        while p0 < total {
+            let n = (total - p0).min(CHUNK);
+            for (r, p) in (p0..p0 + n).enumerate() {
+                let (oy, ox) = (p / ow, p % ow);
+                let row = &mut col[r * k..(r + 1) * k];
+                for ky in 0..3 {
+                    let iy = (oy * stride + ky) as isize - 1;
+                    for kx in 0..3 {
+                        let ix = (ox * stride + kx) as isize - 1;
+                        let dst = &mut row[(ky * 3 + kx) * cin..(ky * 3 + kx + 1) * cin];
+                        if iy < 0 || ix < 0 || iy as usize >= x.h || ix as usize >= x.w {
+                            dst.fill(0.0);
+                        } else {
+                            let s = (iy as usize * x.w + ix as usize) * cin;
+                            dst.copy_from_slice(&x.data[s..s + cin]);
+                        }
+                    }
+                }
+            }
+            let stride_c = y.c;
+            let mut out = Out { data: &mut y.data[p0 * stride_c..], stride: stride_c, offset };
+            gemm(&col, n, k, &self.w, self.nb, self.cout, &self.bias, &mut out, act);
+            p0 += n;
+        }
+    }
+
+    fn depthwise(&self, x: &Feature, stride: usize, act: Act, y: &mut Feature, offset: usize) {
+        let c = self.cout;
+        let (oh, ow) = (y.h, y.w);
+        let mut acc = vec![0f32; c];
+        for oy in 0..oh {
+            for ox in 0..ow {
+                acc.copy_from_slice(&self.bias);
+                for ky in 0..3 {
+                    let iy = (oy * stride + ky) as isize - 1;
+                    if iy < 0 || iy as usize >= x.h {
+                        continue;
+                    }
+                    for kx in 0..3 {
+                        let ix = (ox * stride + kx) as isize - 1;
+                        if ix < 0 || ix as usize >= x.w {
+                            continue;
+                        }
+                        let s = (iy as usize * x.w + ix as usize) * c;
+                        let src = &x.data[s..s + c];
+                        let wt = &self.w[(ky * 3 + kx) * c..(ky * 3 + kx + 1) * c];
+                        for ((a, v), w) in acc.iter_mut().zip(src).zip(wt) {
+                            *a += v * w;
+                        }
+                    }
+                }
+                let d = (oy * ow + ox) * y.c + offset;
+                for (o, a) in y.data[d..d + c].iter_mut().zip(&acc) {
+                    *o = act.apply(*a);
+                }
+            }
+        }
+    }
+}
+
+struct Ssh {
+    c3: Conv,
+    c5_1: Conv,
+    c5_2: Conv,
+    c7_2: Conv,
+    c7_3: Conv,
+}
+
+impl Ssh {
+    fn run(&self, x: &Feature) -> Feature {
+        let mut y = Feature::zeros(x.h, x.w, 64);
+        self.c3.run_into(x, Act::None, &mut y, 0);
+        let b = self.c5_1.run(x, Act::Leaky);
+        self.c5_2.run_into(&b, Act::None, &mut y, 32);
+        let c = self.c7_2.run(&b, Act::Leaky);
+        self.c7_3.run_into(&c, Act::None, &mut y, 48);
+        for v in &mut y.data {
+            *v = v.max(0.0);
+        }
+        y
+    }
+}
+
+/// Raw head outputs of one pyramid level: per cell, 2 anchors x (2 class logits),
+/// then 2 x 4 box deltas, then 2 x 10 landmark deltas.
+pub struct LevelOutput {
+    /// Anchor stride in input pixels (8, 16, 32).
+    pub stride: usize,
+    /// Cells down.
+    pub h: usize,
+    /// Cells across.
+    pub w: usize,
+    /// h * w * 32 values.
+    pub data: Vec<f32>,
+}
+
+/// Values per cell in [`LevelOutput::data`].
+pub const HEAD_WIDTH: usize = 32;
+
+/// The loaded network.
+pub struct RetinaFace {
+    stem: Conv,
+    blocks: Vec<(Conv, Conv)>,
+    lateral: [Conv; 3],
+    merge2: Conv,
+    merge1: Conv,
+    ssh: [Ssh; 3],
+    heads: [Conv; 3],
+}
+
+/// Output channels and stride of the 13 depthwise-separable blocks.
+const BLOCKS: [(usize, usize); 13] =
+    [(16, 1), (32, 2), (32, 1), (64, 2), (64, 1), (128, 2), (128, 1), (128, 1), (128, 1), (128, 1), (128, 1), (256, 2), (256, 1)];
+
+impl RetinaFace {
+    /// Builds the network from parsed tensors, checking every name and shape.
+    pub fn from_tensors(tensors: &[Tensor]) -> Result<Self, ErrorCode> {
+        let mut it = tensors.iter();
+        let mut next = |prefix: &str, kind: Kind| -> Result<Conv, ErrorCode> {
+            let w = it.next().ok_or(ErrorCode::ModelCorrupt)?;
+            let b = it.next().ok_or(ErrorCode::ModelCorrupt)?;
+            if !(w.name.starts_with(prefix) && w.name.ends_with(".weight") && b.name.starts_with(prefix) && b.name.ends_with(".bias")) {
+                return Err(ErrorCode::ModelCorrupt);
+            }
+            Conv::load(w, b, kind)
+        };
+        let stem = next("fx/stage1/stage1.0/", Kind::Full3 { stride: 2 })?;
+        let mut blocks = Vec::new();
+        let mut cin = stem.cout;
+        for (i, &(cout, stride)) in BLOCKS.iter().enumerate() {
+            let prefix = match i {
+                0..=4 => format!("fx/stage1/stage1.{}/", i + 1),
+                5..=10 => format!("fx/stage2/stage2.{}/", i - 5),
+                _ => format!("fx/stage3/stage3.{}/", i - 11),
+            };
+            let dw = next(&prefix, Kind::Depthwise3 { stride })?;
+            let pw = next(&prefix, Kind::Pointwise)?;
+            if dw.cout != cin || pw.cin != cin || pw.cout != cout {
+                return Err(ErrorCode::ModelCorrupt);
+            }
+            cin = cout;
+            blocks.push((dw, pw));
+        }
+        let lateral = [next("fpn/output1", Kind::Pointwise)?, next("fpn/output2", Kind::Pointwise)?, next("fpn/output3", Kind::Pointwise)?];
+        let merge2 = next("fpn/merge2", Kind::Full3 { stride: 1 })?;
+        let merge1 = next("fpn/merge1", Kind::Full3 { stride: 1 })?;
+        let mut ssh_load = |i: usize| -> Result<Ssh, ErrorCode> {
+            let p = format!("ssh{i}/");
+            let s = Kind::Full3 { stride: 1 };
+            Ok(Ssh { c3: next(&p, s)?, c5_1: next(&p, s)?, c5_2: next(&p, s)?, c7_2: next(&p, s)?, c7_3: next(&p, s)? })
+        };
+        let ssh = [ssh_load(1)?, ssh_load(2)?, ssh_load(3)?];
+        let mut cls = Vec::new();
+        let mut bbox = Vec::new();
+        let mut lmk = Vec::new();
+        for i in 0..3 {
+            cls.push(next(&format!("class_head/class_head.{i}"), Kind::Pointwise)?);
+        }
+        for i in 0..3 {
+            bbox.push(next(&format!("bbox_head/bbox_head.{i}"), Kind::Pointwise)?);
+        }
+        for i in 0..3 {
+            lmk.push(next(&format!("landmark_head/landmark_head.{i}"), Kind::Pointwise)?);
+        }
+        drop(next);
+        if it.next().is_some() {
+            return Err(ErrorCode::ModelCorrupt);
+        }
+        let mut heads = Vec::new();
+        for ((c, b), l) in cls.into_iter().zip(bbox).zip(lmk) {
+            let parts = [c, b, l];
+            if parts[0].cout != 4 || parts[1].cout != 8 || parts[2].cout != 20 || parts.iter().any(|p| p.cin != 64) {
+                return Err(ErrorCode::ModelCorrupt);
+            }
+            heads.push(Conv::concat_outputs(&parts));
+        }
+        let heads: [Conv; 3] = heads.try_into().map_err(|_| ErrorCode::ModelCorrupt)?;
+        Ok(Self { stem, blocks, lateral, merge2, merge1, ssh, heads })
+    }
+
+    /// Runs the network on a preprocessed BGR-minus-mean input (channels-last, 3 channels).
+    pub fn forward(&self, input: &Feature) -> [LevelOutput; 3] {
+        debug_assert_eq!(input.c, 3);
+        let mut x = self.stem.run(input, Act::Leaky);
+        let mut taps = Vec::with_capacity(3);
+        for (i, (dw, pw)) in self.blocks.iter().enumerate() {
+            let t = dw.run(&x, Act::Leaky);
+            x = pw.run(&t, Act::Leaky);
+            if i == 4 || i == 10 {
+                taps.push(x.clone());
+            }
+        }
+        let c3 = x;
+        let c2 = taps.pop().unwrap();
+        let c1 = taps.pop().unwrap();
+        let mut o1 = self.lateral[0].run(&c1, Act::Leaky);
+        let mut o2 = self.lateral[1].run(&c2, Act::Leaky);
+        let o3 = self.lateral[2].run(&c3, Act::Leaky);
+        add_upsampled(&mut o2, &o3);
+        let o2 = self.merge2.run(&o2, Act::Leaky);
+        add_upsampled(&mut o1, &o2);
+        let o1 = self.merge1.run(&o1, Act::Leaky);
+        let levels = [o1, o2, o3];
+        let mut outs = Vec::with_capacity(3);
+        for (i, f) in levels.iter().enumerate() {
+            let s = self.ssh[i].run(f);
+            let h = self.heads[i].run(&s, Act::None);
+            outs.push(LevelOutput { stride: 8 << i, h: h.h, w: h.w, data: h.data });
+        }
+        let mut it = outs.into_iter();
+        [it.next().unwrap(), it.next().unwrap(), it.next().unwrap()]
+    }
+}
+
+/// `dst += nearest_upsample(src)` to dst's size (ONNX Resize, asymmetric, floor).
+fn add_upsampled(dst: &mut Feature, src: &Feature) {
+    let c = dst.c;
+    for y in 0..dst.h {
+        let sy = y * src.h / dst.h;
+        for x in 0..dst.w {
+            let sx = x * src.w / dst.w;
+            let d = (y * dst.w + x) * c;
+            let s = (sy * src.w + sx) * c;
+            for (a, b) in dst.data[d..d + c].iter_mut().zip(&src.data[s..s + c]) {
+                *a += b;
+            }
+        }
+    }
+}
