@@ -15,6 +15,8 @@ pub enum ErrorCode {
     ImageTooLarge,
     /// The bundled model failed its integrity check.
     ModelCorrupt,
+    /// Options passed from JavaScript could not be read.
+    BadOptions,
 }
 
 impl ErrorCode {
@@ -25,6 +27,7 @@ impl ErrorCode {
             ErrorCode::BufferSizeMismatch => "buffer_size_mismatch",
             ErrorCode::ImageTooLarge => "image_too_large",
             ErrorCode::ModelCorrupt => "model_corrupt",
+            ErrorCode::BadOptions => "bad_options",
         }
     }
 }

@@ -4,11 +4,15 @@
 //! that touches wasm-bindgen. The core takes borrowed RGBA pixels and returns plain data.
 #![deny(missing_docs)]
 
-pub mod error;
-pub mod raster;
+pub mod analysis;
+pub mod decide;
 pub mod detect;
+pub mod error;
+pub mod grade;
+pub mod raster;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
+pub use analysis::{analyze, Analysis};
 pub use error::ErrorCode;

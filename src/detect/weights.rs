@@ -133,3 +133,17 @@ mod tests {
         assert_eq!(parse(&v).err(), Some(ErrorCode::ModelCorrupt));
     }
 }
+
+/// SHA-256 of the bundled model, computed now (hex).
+pub fn model_sha256() -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(MODEL_BYTES).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod checksum_tests {
+    #[test]
+    fn bundled_model_matches_recorded_checksum() {
+        assert_eq!(super::model_sha256(), super::MODEL_SHA256);
+    }
+}
