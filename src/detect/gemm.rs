@@ -27,9 +27,10 @@ impl Act {
 }
 
 /// Rows of A handled at once.
-const MR: usize = 4;
-/// Columns of B handled at once; B's row stride is a multiple of this.
-pub const NR: usize = 16;
+const MR: usize = 6;
+/// Columns of B handled at once (two 4-lane vectors); B's row stride is a multiple of
+/// this. MR x 2 accumulators + 2 vectors of B + 1 broadcast fit 16 SIMD registers.
+pub const NR: usize = 8;
 
 /// A borrowed output matrix: row `i` starts at `i * stride + offset`, `n` columns wide.
 pub struct Out<'a> {
@@ -41,34 +42,121 @@ pub struct Out<'a> {
     pub offset: usize,
 }
 
+/// Four f32 lanes: SSE2 on x86-64 (always present), simd128 in WebAssembly, else scalar.
+mod v4 {
+    #[cfg(target_arch = "x86_64")]
+    mod imp {
+        use core::arch::x86_64::*;
+        pub type V = __m128;
+        #[inline(always)]
+        pub fn zero() -> V {
+            unsafe { _mm_setzero_ps() }
+        }
+        #[inline(always)]
+        pub fn splat(x: f32) -> V {
+            unsafe { _mm_set1_ps(x) }
+        }
+        #[inline(always)]
+        pub fn load(s: &[f32]) -> V {
+            assert!(s.len() >= 4);
+            unsafe { _mm_loadu_ps(s.as_ptr()) }
+        }
+        #[inline(always)]
+        pub fn madd(acc: V, a: V, b: V) -> V {
+            unsafe { _mm_add_ps(acc, _mm_mul_ps(a, b)) }
+        }
+        #[inline(always)]
+        pub fn store(v: V, d: &mut [f32; 4]) {
+            unsafe { _mm_storeu_ps(d.as_mut_ptr(), v) }
+        }
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    mod imp {
+        use core::arch::wasm32::*;
+        pub type V = v128;
+        #[inline(always)]
+        pub fn zero() -> V {
+            f32x4_splat(0.0)
+        }
+        #[inline(always)]
+        pub fn splat(x: f32) -> V {
+            f32x4_splat(x)
+        }
+        #[inline(always)]
+        pub fn load(s: &[f32]) -> V {
+            assert!(s.len() >= 4);
+            unsafe { v128_load(s.as_ptr() as *const v128) }
+        }
+        #[inline(always)]
+        pub fn madd(acc: V, a: V, b: V) -> V {
+            f32x4_add(acc, f32x4_mul(a, b))
+        }
+        #[inline(always)]
+        pub fn store(v: V, d: &mut [f32; 4]) {
+            unsafe { v128_store(d.as_mut_ptr() as *mut v128, v) }
+        }
+    }
+    #[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
+    mod imp {
+        pub type V = [f32; 4];
+        #[inline(always)]
+        pub fn zero() -> V {
+            [0.0; 4]
+        }
+        #[inline(always)]
+        pub fn splat(x: f32) -> V {
+            [x; 4]
+        }
+        #[inline(always)]
+        pub fn load(s: &[f32]) -> V {
+            [s[0], s[1], s[2], s[3]]
+        }
+        #[inline(always)]
+        pub fn madd(acc: V, a: V, b: V) -> V {
+            core::array::from_fn(|i| acc[i] + a[i] * b[i])
+        }
+        #[inline(always)]
+        pub fn store(v: V, d: &mut [f32; 4]) {
+            *d = v;
+        }
+    }
+    pub use imp::*;
+}
+
 /// `a`: m x k row-major. `b`: k x nb row-major with `nb` a multiple of [`NR`], of which the
 /// first `n` columns are real (the rest zero). Writes `n` columns of each of the m rows.
 pub fn gemm(a: &[f32], m: usize, k: usize, b: &[f32], nb: usize, n: usize, bias: &[f32], out: &mut Out<'_>, act: Act) {
-    debug_assert!(nb % NR == 0 && n <= nb && a.len() >= m * k && b.len() >= k * nb);
+    assert!(nb % NR == 0 && n <= nb && a.len() >= m * k && b.len() >= k * nb && bias.len() >= nb);
     let mut i0 = 0;
     while i0 < m {
         let rows = (m - i0).min(MR);
         // Short tails reuse the last row; their results are not stored.
-        let r: [usize; MR] = core::array::from_fn(|t| (i0 + t.min(rows - 1)) * k);
-        let (a0, a1, a2, a3) = (&a[r[0]..r[0] + k], &a[r[1]..r[1] + k], &a[r[2]..r[2] + k], &a[r[3]..r[3] + k]);
+        let ar: [&[f32]; MR] = core::array::from_fn(|t| {
+            let r = (i0 + t.min(rows - 1)) * k;
+            &a[r..r + k]
+        });
         let mut j0 = 0;
         while j0 < n {
-            let mut acc = [[0f32; NR]; MR];
+            let mut acc = [[v4::zero(); 2]; MR];
             for kk in 0..k {
-                let brow: &[f32; NR] = b[kk * nb + j0..kk * nb + j0 + NR].try_into().unwrap();
-                let av = [a0[kk], a1[kk], a2[kk], a3[kk]];
+                let brow = &b[kk * nb + j0..kk * nb + j0 + NR];
+                let (b0, b1) = (v4::load(&brow[..4]), v4::load(&brow[4..]));
                 for t in 0..MR {
-                    for j in 0..NR {
-                        acc[t][j] += av[t] * brow[j];
-                    }
+                    let av = v4::splat(ar[t][kk]);
+                    acc[t][0] = v4::madd(acc[t][0], av, b0);
+                    acc[t][1] = v4::madd(acc[t][1], av, b1);
                 }
             }
             let cols = (n - j0).min(NR);
             for (t, acc_row) in acc.iter().enumerate().take(rows) {
+                let mut lanes = [0f32; NR];
+                let (lo, hi) = lanes.split_at_mut(4);
+                v4::store(acc_row[0], lo.try_into().unwrap());
+                v4::store(acc_row[1], hi.try_into().unwrap());
                 let base = (i0 + t) * out.stride + out.offset + j0;
                 let dst = &mut out.data[base..base + cols];
                 for j in 0..cols {
-                    dst[j] = act.apply(acc_row[j] + bias[j0 + j]);
+                    dst[j] = act.apply(lanes[j] + bias[j0 + j]);
                 }
             }
             j0 += NR;

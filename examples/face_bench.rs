@@ -1,0 +1,128 @@
+//! Accuracy and native speed of the detector and the decision function on a labelled folder.
+//!
+//! `cargo run --release --example face_bench -- [FOLDER]` (default: ../shared/face-bench).
+//! FOLDER holds manifest.json in the face-bench format. Prints recall by face-width band,
+//! then, as its LAST line, one JSON object: hit_rate_64, recall_40, false_alarm_no_face,
+//! false_alarm_hard_negative, median_ms, images.
+use before_you_post::decide::{decide, Policy};
+use before_you_post::detect::{iou, DetectOptions, Detector};
+use before_you_post::grade::grade;
+use before_you_post::raster::RgbaView;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Instant;
+
+const MATCH_IOU: f32 = 0.4;
+const BANDS: [(f32, f32, &str); 6] =
+    [(0.0, 16.0, "<16"), (16.0, 32.0, "16-32"), (32.0, 64.0, "32-64"), (64.0, 128.0, "64-128"), (128.0, 256.0, "128-256"), (256.0, f32::INFINITY, ">=256")];
+
+fn boxes(v: &Value) -> Vec<[f32; 4]> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(|b| b.as_array()).map(|b| core::array::from_fn(|i| b[i].as_f64().unwrap_or(0.0) as f32)).collect())
+        .unwrap_or_default()
+}
+
+fn main() {
+    let folder = std::env::args().nth(1).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/face-bench"));
+    let manifest: Value = serde_json::from_slice(&std::fs::read(folder.join("manifest.json")).expect("read manifest.json")).expect("parse manifest.json");
+    let detector = Detector::new().expect("load model");
+    let opts = DetectOptions::default();
+    let policy = Policy::default();
+
+    let (mut band_hit, mut band_total) = ([0usize; 6], [0usize; 6]);
+    let (mut r40_hit, mut r40_total, mut img64_hit, mut img64_total) = (0, 0, 0, 0);
+    let (mut fa_nf, mut n_nf, mut fa_hn, mut n_hn) = (0, 0, 0, 0);
+    let (mut false_dets, mut face_imgs) = (0usize, 0usize);
+    let mut times = Vec::new();
+    let mut images = 0;
+    for entry in manifest["images"].as_array().expect("images array") {
+        let category = entry["category"].as_str().unwrap_or("");
+        if category == "ambiguous" {
+            continue;
+        }
+        let file = entry["file"].as_str().expect("file");
+        let img = match image::open(folder.join(file)) {
+            Ok(i) => i.to_rgba8(),
+            Err(e) => {
+                eprintln!("skip {file}: {e}");
+                continue;
+            }
+        };
+        images += 1;
+        let (w, h) = img.dimensions();
+        let t = Instant::now();
+        let dets = detector.detect(RgbaView::new(img.as_raw(), w, h).expect("view"), &opts);
+        let reports: Vec<_> = dets.iter().map(grade).collect();
+        let verdict = decide(&reports, false, &policy);
+        times.push(t.elapsed().as_secs_f64() * 1e3);
+
+        match category {
+            "no_face" => {
+                n_nf += 1;
+                fa_nf += verdict.warn as usize;
+                if verdict.warn {
+                    eprintln!("false alarm (no_face): {file} {:?}", reports.iter().map(|r| (r.score, r.bbox)).collect::<Vec<_>>());
+                }
+            }
+            "hard_negative" => {
+                n_hn += 1;
+                fa_hn += verdict.warn as usize;
+                if verdict.warn {
+                    eprintln!("false alarm (hard_negative): {file}");
+                }
+            }
+            _ => {
+                face_imgs += 1;
+                let faces = boxes(&entry["faces"]);
+                let ignore = boxes(&entry["ignore"]);
+                // Greedy one-to-one matching, strongest detection first (dets are sorted).
+                let mut matched = vec![false; faces.len()];
+                for d in &dets {
+                    let best = faces.iter().enumerate().filter(|(i, _)| !matched[*i]).map(|(i, f)| (i, iou(&d.bbox, f))).max_by(|a, b| a.1.total_cmp(&b.1));
+                    match best {
+                        Some((i, v)) if v >= MATCH_IOU => matched[i] = true,
+                        _ => {
+                            if !ignore.iter().any(|g| iou(&d.bbox, g) >= MATCH_IOU) && !faces.iter().any(|f| iou(&d.bbox, f) >= MATCH_IOU) {
+                                false_dets += 1;
+                            }
+                        }
+                    }
+                }
+                for (f, &m) in faces.iter().zip(&matched) {
+                    let b = BANDS.iter().position(|&(lo, hi, _)| f[2] >= lo && f[2] < hi).unwrap();
+                    band_total[b] += 1;
+                    band_hit[b] += m as usize;
+                    if f[2] >= 40.0 {
+                        r40_total += 1;
+                        r40_hit += m as usize;
+                    }
+                }
+                if faces.iter().any(|f| f[2] >= 64.0) {
+                    img64_total += 1;
+                    img64_hit += matched.iter().any(|&m| m) as usize;
+                }
+            }
+        }
+    }
+    let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    println!("recall by face width (IoU >= {MATCH_IOU}):");
+    for (i, &(_, _, name)) in BANDS.iter().enumerate() {
+        println!("  {name:>8} px: {:6.1}% ({}/{})", 100.0 * ratio(band_hit[i], band_total[i]), band_hit[i], band_total[i]);
+    }
+    println!("unmatched detections on face images: {false_dets} over {face_imgs} images");
+    times.sort_by(f64::total_cmp);
+    let median = times.get(times.len() / 2).copied().unwrap_or(0.0);
+    let p95 = times.get(times.len() * 95 / 100).copied().unwrap_or(0.0);
+    println!("native time per image: median {median:.1} ms, p95 {p95:.1} ms, max {:.1} ms", times.last().copied().unwrap_or(0.0));
+    println!(
+        "{}",
+        serde_json::json!({
+            "hit_rate_64": ratio(img64_hit, img64_total),
+            "recall_40": ratio(r40_hit, r40_total),
+            "false_alarm_no_face": ratio(fa_nf, n_nf),
+            "false_alarm_hard_negative": ratio(fa_hn, n_hn),
+            "median_ms": (median * 10.0).round() / 10.0,
+            "images": images,
+        })
+    );
+}

@@ -1,0 +1,51 @@
+// Launches Debian's Chromium with an unpacked extension through playwright-core.
+import { existsSync } from 'node:fs';
+
+import { chromium } from 'playwright-core';
+
+import { tempDir } from './common.mjs';
+
+export const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+
+// Returns { context, extensionId, serviceWorker, close } with the extension's worker running.
+export async function launchChromium(extensionDir) {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium`);
+  const profile = tempDir('chromium-profile');
+  let context;
+  try {
+    context = await chromium.launchPersistentContext(profile.dir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      // Playwright passes --disable-extensions by default.
+      ignoreDefaultArgs: ['--disable-extensions'],
+      args: [
+        `--disable-extensions-except=${extensionDir}`,
+        `--load-extension=${extensionDir}`,
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    const serviceWorker = context.serviceWorkers().find(isExtensionWorker)
+      ?? await context.waitForEvent('serviceworker', { predicate: isExtensionWorker, timeout: 20000 });
+    const extensionId = new URL(serviceWorker.url()).host;
+    const close = async () => {
+      await context.close().catch(() => {});
+      profile.remove();
+    };
+    return { context, extensionId, serviceWorker, close };
+  } catch (err) {
+    await context?.close().catch(() => {});
+    profile.remove();
+    throw err;
+  }
+}
+
+function isExtensionWorker(worker) {
+  return worker.url().startsWith('chrome-extension://');
+}

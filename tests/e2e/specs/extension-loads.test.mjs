@@ -1,0 +1,63 @@
+// The Chromium test build loads, its service worker starts, and the popup shows the wasm
+// engine's answer obtained from the background.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import { TEST_EXTENSION_ID } from '../../../.ci/assemble.mjs';
+import { launchChromium } from '../lib/chromium.mjs';
+import { assertEngineInfo, testBuild } from '../lib/common.mjs';
+
+let build;
+let browser;
+
+before(async () => {
+  build = testBuild('chromium');
+  browser = await launchChromium(build.dir);
+});
+
+after(async () => {
+  await browser?.close();
+  build?.remove();
+});
+
+test('service worker of the test build starts with the fixed test id', () => {
+  assert.equal(browser.extensionId, TEST_EXTENSION_ID);
+  assert.equal(browser.serviceWorker.url(), `chrome-extension://${TEST_EXTENSION_ID}/background/background.js`);
+});
+
+test('popup shows the engine status from the background', async () => {
+  const page = await browser.context.newPage();
+  try {
+    await page.goto(`chrome-extension://${browser.extensionId}/pages/popup.html`);
+    await page.waitForSelector('#engine:not([data-state="checking"])', { timeout: 30000 });
+    const state = await page.getAttribute('#engine', 'data-state');
+    const status = await page.textContent('#engine-status');
+    assert.equal(state, 'ready', `popup says: ${status}`);
+    assert.equal(status, 'Detection engine ready.');
+
+    // The same request from an extension page, answered in full.
+    const info = await page.evaluate(() => chrome.runtime.sendMessage({ type: 'engine-info' }));
+    assertEngineInfo(info);
+    const details = await page.locator('#engine-details > span').allTextContents();
+    const expected = [`Model: ${info.model.name}`];
+    if ('self_test_faces' in info) expected.push(`Faces found by the self-test: ${info.self_test_faces}`);
+    assert.deepEqual(details, expected);
+  } finally {
+    await page.close();
+  }
+});
+
+test('background rejects message types that are not allowlisted', async () => {
+  const page = await browser.context.newPage();
+  try {
+    await page.goto(`chrome-extension://${browser.extensionId}/pages/popup.html`);
+    const answers = await page.evaluate(() => Promise.all([
+      chrome.runtime.sendMessage({ type: 'no-such-message' }),
+      chrome.runtime.sendMessage({ type: 'toString' }),
+      chrome.runtime.sendMessage('engine-info'),
+    ]));
+    assert.deepEqual(answers, Array(3).fill({ error: 'unknown_message' }));
+  } finally {
+    await page.close();
+  }
+});
