@@ -56,6 +56,9 @@ pub const LARGE_EYE_DISTANCE: f32 = 70.0;
 /// Below this inter-eye distance (px) machine matching becomes unreliable.
 pub const SMALL_EYE_DISTANCE: f32 = 15.0;
 
+/// Inter-eye distance over face-box width for a frontal face (RetinaFace boxes).
+const FRONTAL_EYE_TO_WIDTH: f32 = 0.4;
+
 /// A detection with its recognisability assessment.
 #[derive(Clone, Debug, Serialize)]
 pub struct FaceReport {
@@ -117,8 +120,9 @@ pub fn grade(d: &Detection) -> FaceReport {
     reasons.push(if eyes_visible { Reason::BothEyesVisible } else { Reason::EyeHidden });
 
     let grade = if !eyes_visible {
-        // A profile is less usable but not safe: a large one still counts.
-        if d.bbox[2] >= 64.0 {
+        // A profile is less usable but not safe: capped at medium, sized by the face's
+        // width (a frontal face's eyes are ~0.4 of its width apart).
+        if d.bbox[2] * FRONTAL_EYE_TO_WIDTH >= SMALL_EYE_DISTANCE {
             Grade::Medium
         } else {
             Grade::Low
@@ -162,6 +166,7 @@ mod tests {
         let profile = grade(&face(30.0, 0.98, 0.0));
         assert!(!profile.eyes_visible && profile.yaw > 45.0);
         assert_eq!(profile.grade, Grade::Medium); // 66 px wide: still counts
+        assert_eq!(grade(&face(15.0, 0.98, 0.0)).grade, Grade::Low); // 33 px wide
         let tilted = grade(&face(80.0, 0.5, 80.0));
         assert!((tilted.roll - 45.0).abs() < 0.1);
         assert_eq!(tilted.grade, Grade::High);
