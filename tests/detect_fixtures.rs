@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The detector, grading and decision on real, redistributable photos (tests/fixtures/photos).
 use before_you_post::decide::{Policy, WarnReason};
 use before_you_post::detect::{iou, DetectOptions, Detector};

@@ -1,13 +1,51 @@
-// Fills elements marked data-i18n with localised text. textContent only: messages are never HTML.
+// Localised strings for extension pages and for the same pages served over http (the
+// classroom demo). textContent only: messages are never HTML.
 const api = globalThis.browser ?? globalThis.chrome;
+const inExtension = Boolean(api?.i18n?.getMessage);
+const SUPPORTED = ['en', 'fr'];
+
+let served = null; // messages.json of the chosen language when not running as an extension
+let servedLang = 'en';
+
+// Picks the language: ?lang= wins, then the browser's; English otherwise.
+export function pageLanguage() {
+  const asked = new URLSearchParams(location.search).get('lang');
+  if (SUPPORTED.includes(asked)) return asked;
+  if (inExtension) return api.i18n.getUILanguage().slice(0, 2) === 'fr' ? 'fr' : 'en';
+  const nav = (navigator.language || 'en').slice(0, 2);
+  return SUPPORTED.includes(nav) ? nav : 'en';
+}
+
+// Needed before t() outside the extension, or when ?lang= overrides the browser's language.
+export async function loadMessages() {
+  const lang = pageLanguage();
+  if (inExtension && !new URLSearchParams(location.search).has('lang')) return;
+  const res = await fetch(new URL(`../_locales/${lang}/messages.json`, import.meta.url));
+  served = await res.json();
+  servedLang = lang;
+}
+
+function format(entry, substitutions = []) {
+  const subs = Array.isArray(substitutions) ? substitutions : [substitutions];
+  let text = entry.message;
+  for (const [name, ph] of Object.entries(entry.placeholders ?? {})) {
+    const value = ph.content.replace(/\$(\d)/g, (_, i) => subs[Number(i) - 1] ?? '');
+    text = text.replace(new RegExp(`\\$${name}\\$`, 'gi'), value);
+  }
+  return text.replace(/\$\$/g, '$');
+}
 
 export function t(key, substitutions) {
-  return api.i18n.getMessage(key, substitutions) || key;
+  if (served) return served[key] ? format(served[key], substitutions) : key;
+  return (inExtension && api.i18n.getMessage(key, substitutions)) || key;
 }
 
 export function localise(root = document) {
-  document.documentElement.lang = api.i18n.getUILanguage();
+  document.documentElement.lang = served ? servedLang : (inExtension ? api.i18n.getUILanguage() : 'en');
   for (const el of root.querySelectorAll('[data-i18n]')) {
     el.textContent = t(el.dataset.i18n);
+  }
+  for (const el of root.querySelectorAll('[data-i18n-label]')) {
+    el.setAttribute('aria-label', t(el.dataset.i18nLabel));
   }
 }

@@ -20,7 +20,6 @@ async function showEngineStatus() {
   section.dataset.state = 'ready';
   status.textContent = t('engineReady');
   const lines = [t('engineModel', [info.model.name])];
-  if (Number.isInteger(info.self_test_faces)) lines.push(t('engineSelfTest', [String(info.self_test_faces)]));
   details.replaceChildren(...lines.map((line) => Object.assign(document.createElement('span'), { textContent: line })));
   details.hidden = false;
 }

@@ -39,11 +39,14 @@ export function assertEngineInfo(info) {
   assert.equal(typeof info.model.version, 'string');
   assert.match(info.model.sha256, /^[0-9a-f]{64}$/);
   assert.equal(typeof info.simd128, 'boolean');
-  // Part of the contract but not yet in every build of the crate: checked when present.
-  if ('self_test_faces' in info) {
-    assert.ok(Number.isInteger(info.self_test_faces) && info.self_test_faces >= 0,
-      `self_test_faces is ${info.self_test_faces}`);
-  }
+  // The engine hashes its bundled model at run time: it must equal the recorded checksum.
+  assert.equal(info.model.sha256, recordedModelSha256());
+}
+
+// MODEL_SHA256 as recorded in src/detect/weights.rs.
+export function recordedModelSha256() {
+  const src = readFileSync(join(ROOT, 'src/detect/weights.rs'), 'utf8');
+  return src.match(/MODEL_SHA256: &str = "([0-9a-f]{64})"/)[1];
 }
 
 // Polls fn() until it returns something other than null/undefined, or fails after timeoutMs.

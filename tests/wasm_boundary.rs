@@ -1,0 +1,58 @@
+//! The wasm boundary in headless Chromium: typed arrays in, plain objects out, errors as
+//! `{ code }`. Run with `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target
+//! wasm32-unknown-unknown --test wasm_boundary` (the test command does this).
+#![cfg(target_arch = "wasm32")]
+
+use before_you_post::wasm::{analyze_rgba, engine_info};
+use js_sys::{Array, Reflect};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &JsValue::from_str(key)).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn engine_info_reports_model_checksum_and_simd() {
+    let info = engine_info().unwrap();
+    let sha = get(&get(&info, "model"), "sha256").as_string().unwrap();
+    assert_eq!(sha, before_you_post::detect::weights::MODEL_SHA256);
+    assert_eq!(get(&info, "simd128").as_bool(), Some(true));
+}
+
+#[wasm_bindgen_test]
+fn astronaut_photo_gives_one_face_and_a_warning() {
+    let img = image::load_from_memory(include_bytes!("fixtures/photos/astronaut.png")).unwrap().to_rgba8();
+    let result = analyze_rgba(img.as_raw(), img.width(), img.height(), JsValue::UNDEFINED).unwrap();
+    let faces = Array::from(&get(&result, "faces"));
+    assert_eq!(faces.length(), 1);
+    let face = faces.get(0);
+    assert_eq!(get(&face, "grade").as_string().as_deref(), Some("high"));
+    assert_eq!(Array::from(&get(&face, "landmarks")).length(), 5);
+    assert_eq!(get(&get(&result, "verdict"), "warn").as_bool(), Some(true));
+}
+
+#[wasm_bindgen_test]
+fn options_are_read_and_location_alone_warns() {
+    let px = vec![90u8; 64 * 64 * 4];
+    let opts = js_sys::JSON::parse(r#"{"has_location": true, "policy": {"sensitivity": "any_face"}}"#).unwrap();
+    let result = analyze_rgba(&px, 64, 64, opts).unwrap();
+    assert_eq!(Array::from(&get(&result, "faces")).length(), 0);
+    let reasons = Array::from(&get(&get(&result, "verdict"), "reasons"));
+    assert_eq!(reasons.get(0).as_string().as_deref(), Some("location"));
+}
+
+#[wasm_bindgen_test]
+fn bad_input_throws_a_stable_code() {
+    let cases: [(&[u8], u32, u32, &str); 3] =
+        [(&[0; 3], 1, 1, "buffer_size_mismatch"), (&[], 0, 5, "empty_image"), (&[], 20_000, 20_000, "image_too_large")];
+    for (px, w, h, code) in cases {
+        let err = analyze_rgba(px, w, h, JsValue::UNDEFINED).unwrap_err();
+        assert_eq!(get(&err, "code").as_string().as_deref(), Some(code));
+    }
+    let bad = js_sys::JSON::parse(r#"{"policy": {"sensitivity": "sometimes"}}"#).unwrap();
+    let err = analyze_rgba(&[0; 4], 1, 1, bad).unwrap_err();
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("bad_options"));
+}
