@@ -10,22 +10,6 @@ pub enum Act {
     Leaky,
 }
 
-impl Act {
-    #[inline(always)]
-    pub(crate) fn apply(self, v: f32) -> f32 {
-        match self {
-            Act::None => v,
-            Act::Leaky => {
-                if v > 0.0 {
-                    v
-                } else {
-                    0.1 * v
-                }
-            }
-        }
-    }
-}
-
 /// Rows of A handled at once.
 const MR: usize = 6;
 /// Columns of B handled at once (two 4-lane vectors); B's row stride is a multiple of
@@ -43,7 +27,7 @@ pub struct Out<'a> {
 }
 
 /// Four f32 lanes: SSE2 on x86-64 (always present), simd128 in WebAssembly, else scalar.
-mod v4 {
+pub(crate) mod v4 {
     #[cfg(target_arch = "x86_64")]
     mod imp {
         use core::arch::x86_64::*;
@@ -68,6 +52,18 @@ mod v4 {
         #[inline(always)]
         pub fn store(v: V, d: &mut [f32; 4]) {
             unsafe { _mm_storeu_ps(d.as_mut_ptr(), v) }
+        }
+        #[inline(always)]
+        pub fn max(a: V, b: V) -> V {
+            unsafe { _mm_max_ps(a, b) }
+        }
+        #[inline(always)]
+        pub fn mul(a: V, b: V) -> V {
+            unsafe { _mm_mul_ps(a, b) }
+        }
+        #[inline(always)]
+        pub fn add(a: V, b: V) -> V {
+            unsafe { _mm_add_ps(a, b) }
         }
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -95,6 +91,18 @@ mod v4 {
         pub fn store(v: V, d: &mut [f32; 4]) {
             unsafe { v128_store(d.as_mut_ptr() as *mut v128, v) }
         }
+        #[inline(always)]
+        pub fn max(a: V, b: V) -> V {
+            f32x4_max(a, b)
+        }
+        #[inline(always)]
+        pub fn mul(a: V, b: V) -> V {
+            f32x4_mul(a, b)
+        }
+        #[inline(always)]
+        pub fn add(a: V, b: V) -> V {
+            f32x4_add(a, b)
+        }
     }
     #[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
     mod imp {
@@ -119,8 +127,29 @@ mod v4 {
         pub fn store(v: V, d: &mut [f32; 4]) {
             *d = v;
         }
+        #[inline(always)]
+        pub fn max(a: V, b: V) -> V {
+            core::array::from_fn(|i| a[i].max(b[i]))
+        }
+        #[inline(always)]
+        pub fn mul(a: V, b: V) -> V {
+            core::array::from_fn(|i| a[i] * b[i])
+        }
+        #[inline(always)]
+        pub fn add(a: V, b: V) -> V {
+            core::array::from_fn(|i| a[i] + b[i])
+        }
     }
     pub use imp::*;
+
+    /// The activation on four lanes (leaky ReLU is max(v, 0.1 v)).
+    #[inline(always)]
+    pub fn act(a: super::Act, v: V) -> V {
+        match a {
+            super::Act::None => v,
+            super::Act::Leaky => max(v, mul(v, splat(0.1))),
+        }
+    }
 }
 
 /// `a`: m x k row-major. `b`: k x nb row-major with `nb` a multiple of [`NR`], of which the
@@ -148,15 +177,22 @@ pub fn gemm(a: &[f32], m: usize, k: usize, b: &[f32], nb: usize, n: usize, bias:
                 }
             }
             let cols = (n - j0).min(NR);
+            let (bias0, bias1) = (v4::load(&bias[j0..j0 + 4]), v4::load(&bias[j0 + 4..j0 + 8]));
             for (t, acc_row) in acc.iter().enumerate().take(rows) {
-                let mut lanes = [0f32; NR];
-                let (lo, hi) = lanes.split_at_mut(4);
-                v4::store(acc_row[0], lo.try_into().unwrap());
-                v4::store(acc_row[1], hi.try_into().unwrap());
                 let base = (i0 + t) * out.stride + out.offset + j0;
-                let dst = &mut out.data[base..base + cols];
-                for j in 0..cols {
-                    dst[j] = act.apply(lanes[j] + bias[j0 + j]);
+                let v0 = v4::act(act, v4::add(acc_row[0], bias0));
+                let v1 = v4::act(act, v4::add(acc_row[1], bias1));
+                if cols == NR {
+                    let dst = &mut out.data[base..base + NR];
+                    let (lo, hi) = dst.split_at_mut(4);
+                    v4::store(v0, lo.try_into().unwrap());
+                    v4::store(v1, hi.try_into().unwrap());
+                } else {
+                    let mut lanes = [0f32; NR];
+                    let (lo, hi) = lanes.split_at_mut(4);
+                    v4::store(v0, lo.try_into().unwrap());
+                    v4::store(v1, hi.try_into().unwrap());
+                    out.data[base..base + cols].copy_from_slice(&lanes[..cols]);
                 }
             }
             j0 += NR;

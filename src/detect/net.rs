@@ -2,7 +2,7 @@
 //! Architecture as in biubug6/Pytorch_Retinaface: MobileNetV1-0.25 body, 3-level FPN,
 //! SSH context modules, and per-level class / box / landmark heads (2 anchors each).
 
-use super::gemm::{gemm, Act, Out, NR};
+use super::gemm::{gemm, v4, Act, Out, NR};
 use super::weights::Tensor;
 use crate::error::ErrorCode;
 
@@ -64,7 +64,7 @@ impl Conv {
         }
         match kind {
             Kind::Depthwise3 { .. } => {
-                if cin_g != 1 {
+                if cin_g != 1 || cout % 4 != 0 {
                     return Err(ErrorCode::ModelCorrupt);
                 }
                 // Tap-major [9][C] so the inner loop runs over contiguous channels.
@@ -179,33 +179,34 @@ impl Conv {
     }
 
     fn depthwise(&self, x: &Feature, stride: usize, act: Act, y: &mut Feature, offset: usize) {
+        // Every channel count of the model is a multiple of 8; checked at load.
         let c = self.cout;
         let (oh, ow) = (y.h, y.w);
-        let mut acc = vec![0f32; c];
+        let mut taps = [(0usize, 0usize); 9];
         for oy in 0..oh {
             for ox in 0..ow {
-                acc.copy_from_slice(&self.bias);
+                // (input offset, weight offset) of the taps inside the image.
+                let mut n = 0;
                 for ky in 0..3 {
-                    let iy = (oy * stride + ky) as isize - 1;
-                    if iy < 0 || iy as usize >= x.h {
+                    let iy = (oy * stride + ky).wrapping_sub(1);
+                    if iy >= x.h {
                         continue;
                     }
                     for kx in 0..3 {
-                        let ix = (ox * stride + kx) as isize - 1;
-                        if ix < 0 || ix as usize >= x.w {
-                            continue;
-                        }
-                        let s = (iy as usize * x.w + ix as usize) * c;
-                        let src = &x.data[s..s + c];
-                        let wt = &self.w[(ky * 3 + kx) * c..(ky * 3 + kx + 1) * c];
-                        for ((a, v), w) in acc.iter_mut().zip(src).zip(wt) {
-                            *a += v * w;
+                        let ix = (ox * stride + kx).wrapping_sub(1);
+                        if ix < x.w {
+                            taps[n] = ((iy * x.w + ix) * c, (ky * 3 + kx) * c);
+                            n += 1;
                         }
                     }
                 }
                 let d = (oy * ow + ox) * y.c + offset;
-                for (o, a) in y.data[d..d + c].iter_mut().zip(&acc) {
-                    *o = act.apply(*a);
+                for c0 in (0..c).step_by(4) {
+                    let mut acc = v4::load(&self.bias[c0..c0 + 4]);
+                    for &(s, w) in &taps[..n] {
+                        acc = v4::madd(acc, v4::load(&x.data[s + c0..s + c0 + 4]), v4::load(&self.w[w + c0..w + c0 + 4]));
+                    }
+                    v4::store(v4::act(act, acc), (&mut y.data[d + c0..d + c0 + 4]).try_into().unwrap());
                 }
             }
         }
