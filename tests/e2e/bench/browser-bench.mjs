@@ -21,11 +21,13 @@ const server = createServer(async (req, res) => {
   const [base, rest] = path.startsWith('/ext/') ? [extDir, path.slice(5)] : [folder, path.slice(1)];
   const file = resolve(base, rest);
   if (!file.startsWith(base + sep)) return res.writeHead(403).end();
+  let body;
   try {
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(await readFile(file));
+    body = await readFile(file);
   } catch {
-    res.writeHead(404).end();
+    return res.writeHead(404).end();
   }
+  res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
 const origin = `http://127.0.0.1:${server.address().port}`;
