@@ -317,7 +317,7 @@ impl RetinaFace {
         for i in 0..3 {
             lmk.push(next(&format!("landmark_head/landmark_head.{i}"), Kind::Pointwise)?);
         }
-        drop(next);
+        drop(next); // releases the borrow of `it` for the end-of-file check
         if it.next().is_some() {
             return Err(ErrorCode::ModelCorrupt);
         }
