@@ -7,7 +7,6 @@ use super::weights::Tensor;
 use crate::error::ErrorCode;
 
 /// A feature map, channels-last.
-#[derive(Clone)]
 pub struct Feature {
     /// Rows.
     pub h: usize,
@@ -336,18 +335,17 @@ impl RetinaFace {
     /// Runs the network on a preprocessed BGR-minus-mean input (channels-last, 3 channels).
     pub fn forward(&self, input: &Feature) -> [LevelOutput; 3] {
         debug_assert_eq!(input.c, 3);
-        let mut x = self.stem.run(input, Act::Leaky);
-        let mut taps = Vec::with_capacity(3);
-        for (i, (dw, pw)) in self.blocks.iter().enumerate() {
-            let t = dw.run(&x, Act::Leaky);
-            x = pw.run(&t, Act::Leaky);
-            if i == 4 || i == 10 {
-                taps.push(x.clone());
+        // Backbone stages end after blocks 4 and 10; each stage output feeds the FPN.
+        let stage = |x: &Feature, blocks: &[(Conv, Conv)]| -> Feature {
+            let mut x = blocks[0].1.run(&blocks[0].0.run(x, Act::Leaky), Act::Leaky);
+            for (dw, pw) in &blocks[1..] {
+                x = pw.run(&dw.run(&x, Act::Leaky), Act::Leaky);
             }
-        }
-        let c3 = x;
-        let c2 = taps.pop().unwrap();
-        let c1 = taps.pop().unwrap();
+            x
+        };
+        let c1 = stage(&self.stem.run(input, Act::Leaky), &self.blocks[..5]);
+        let c2 = stage(&c1, &self.blocks[5..11]);
+        let c3 = stage(&c2, &self.blocks[11..]);
         let mut o1 = self.lateral[0].run(&c1, Act::Leaky);
         let mut o2 = self.lateral[1].run(&c2, Act::Leaky);
         let o3 = self.lateral[2].run(&c3, Act::Leaky);
