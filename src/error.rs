@@ -17,6 +17,26 @@ pub enum ErrorCode {
     ModelCorrupt,
     /// Options passed from JavaScript could not be read.
     BadOptions,
+    /// The file has zero bytes.
+    EmptyFile,
+    /// The file is not one of the image formats the core recognises by its magic bytes.
+    UnsupportedFormat,
+    /// The file's container is truncated or malformed (headers cannot be read).
+    CorruptFile,
+    /// Location cannot be removed from this file without re-encoding it.
+    StripUnsupported,
+    /// Masking is refused: the image is animated and only one frame would survive.
+    AnimatedImage,
+    /// Masking is refused: CMYK JPEGs would change colours when re-encoded by the browser.
+    CmykImage,
+    /// Masking is refused: more than 8 bits per channel would be lost when re-encoded.
+    HighBitDepth,
+    /// Masking is refused: browsers cannot decode this format (HEIC, TIFF).
+    UndecodableFormat,
+    /// A mask box has a non-finite coordinate.
+    InvalidBox,
+    /// More mask boxes than the core accepts in one call (see `mask::MAX_BOXES`).
+    TooManyBoxes,
 }
 
 impl ErrorCode {
@@ -28,6 +48,16 @@ impl ErrorCode {
             ErrorCode::ImageTooLarge => "image_too_large",
             ErrorCode::ModelCorrupt => "model_corrupt",
             ErrorCode::BadOptions => "bad_options",
+            ErrorCode::EmptyFile => "empty_file",
+            ErrorCode::UnsupportedFormat => "unsupported_format",
+            ErrorCode::CorruptFile => "corrupt_file",
+            ErrorCode::StripUnsupported => "strip_unsupported",
+            ErrorCode::AnimatedImage => "animated_image",
+            ErrorCode::CmykImage => "cmyk_image",
+            ErrorCode::HighBitDepth => "high_bit_depth",
+            ErrorCode::UndecodableFormat => "undecodable_format",
+            ErrorCode::InvalidBox => "invalid_box",
+            ErrorCode::TooManyBoxes => "too_many_boxes",
         }
     }
 }

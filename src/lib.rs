@@ -9,6 +9,8 @@ pub mod decide;
 pub mod detect;
 pub mod error;
 pub mod grade;
+pub mod mask;
+pub mod meta;
 pub mod raster;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,0 +1,173 @@
+//! Irreversible face masking: coarse pixelation plus strong seeded noise per cell.
+//!
+//! A blur or a plain mosaic can be partly undone (deconvolution, or matching candidate
+//! faces against the cell averages); random per-cell offsets from a seed that never
+//! leaves the page make the output not a function of the original alone.
+
+use crate::error::ErrorCode;
+use crate::raster::RgbaView;
+use serde::{Deserialize, Serialize};
+
+/// At most this many boxes per call.
+pub const MAX_BOXES: usize = 256;
+/// Margin added on the left, right and below a face box, as a fraction of its size.
+pub const MARGIN: f32 = 0.25;
+/// Margin added above (forehead and hair), as a fraction of the box height.
+pub const MARGIN_TOP: f32 = 0.45;
+/// About this many cells across the face box.
+pub const CELLS_ACROSS: f32 = 7.0;
+/// The smallest cell, in pixels.
+pub const MIN_CELL: u32 = 4;
+/// Per-channel noise amplitude added to each cell's mean (plus a shared brightness offset).
+const NOISE: i32 = 40;
+const BRIGHTNESS_NOISE: i32 = 24;
+
+/// A face box in pixels of the displayed (orientation-applied) image.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MaskBox {
+    /// Left edge.
+    pub x: f32,
+    /// Top edge.
+    pub y: f32,
+    /// Width.
+    pub w: f32,
+    /// Height.
+    pub h: f32,
+}
+
+/// The whole-pixel rectangle that is masked for a box, inside the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MaskRect {
+    /// Left edge, inclusive.
+    pub x: u32,
+    /// Top edge, inclusive.
+    pub y: u32,
+    /// Width (at least 1).
+    pub w: u32,
+    /// Height (at least 1).
+    pub h: u32,
+}
+
+/// The rectangle masked for `b` in a `width` x `height` image: the box grown by the
+/// margins and clamped. `Ok(None)` when nothing of it lies inside the image or it is empty.
+pub fn expanded_box(b: &MaskBox, width: u32, height: u32) -> Result<Option<MaskRect>, ErrorCode> {
+    if !(b.x.is_finite() && b.y.is_finite() && b.w.is_finite() && b.h.is_finite()) {
+        return Err(ErrorCode::InvalidBox);
+    }
+    if b.w <= 0.0 || b.h <= 0.0 {
+        return Ok(None);
+    }
+    let (x, y, w, h) = (f64::from(b.x), f64::from(b.y), f64::from(b.w), f64::from(b.h));
+    let m = f64::from(MARGIN);
+    let x0 = (x - m * w).floor().clamp(0.0, f64::from(width));
+    let x1 = (x + w + m * w).ceil().clamp(0.0, f64::from(width));
+    let y0 = (y - f64::from(MARGIN_TOP) * h).floor().clamp(0.0, f64::from(height));
+    let y1 = (y + h + m * h).ceil().clamp(0.0, f64::from(height));
+    if x1 <= x0 || y1 <= y0 {
+        return Ok(None);
+    }
+    Ok(Some(MaskRect { x: x0 as u32, y: y0 as u32, w: (x1 - x0) as u32, h: (y1 - y0) as u32 }))
+}
+
+/// The rectangles [`mask_faces`] would mask, for drawing in the UI.
+pub fn expanded_boxes(boxes: &[MaskBox], width: u32, height: u32) -> Result<Vec<MaskRect>, ErrorCode> {
+    if boxes.len() > MAX_BOXES {
+        return Err(ErrorCode::TooManyBoxes);
+    }
+    let mut out = Vec::with_capacity(boxes.len());
+    for b in boxes {
+        out.extend(expanded_box(b, width, height)?);
+    }
+    Ok(out)
+}
+
+/// splitmix64: small, fast, and good enough to make noise nobody can predict without the seed.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in -amp..=amp.
+    fn offset(&mut self, amp: i32) -> i32 {
+        (self.next() % (2 * amp as u64 + 1)) as i32 - amp
+    }
+}
+
+/// Masks each face box of an RGBA image in place: the expanded box is split into coarse
+/// cells (about [`CELLS_ACROSS`] across the face, at least [`MIN_CELL`] px); each cell
+/// becomes its mean colour plus random noise from `seed`. Alpha and every pixel outside
+/// the expanded boxes are unchanged.
+pub fn mask_faces(rgba: &mut [u8], width: u32, height: u32, boxes: &[MaskBox], seed: u64) -> Result<(), ErrorCode> {
+    RgbaView::new(rgba, width, height)?;
+    // Validate every box before touching any pixel.
+    expanded_boxes(boxes, width, height)?;
+    let mut rng = SplitMix(seed);
+    for b in boxes {
+        let Some(rect) = expanded_box(b, width, height)? else { continue };
+        let cell = ((b.w.max(b.h) / CELLS_ACROSS).round() as u32).max(MIN_CELL);
+        mask_rect(rgba, width as usize * 4, rect, cell, &mut rng);
+    }
+    Ok(())
+}
+
+fn mask_rect(rgba: &mut [u8], stride: usize, rect: MaskRect, cell: u32, rng: &mut SplitMix) {
+    let (x_end, y_end) = (rect.x + rect.w, rect.y + rect.h);
+    for cy in (rect.y..y_end).step_by(cell as usize) {
+        let rows = cy as usize..(cy + cell).min(y_end) as usize;
+        for cx in (rect.x..x_end).step_by(cell as usize) {
+            let cols = cx as usize * 4..(cx + cell).min(x_end) as usize * 4;
+            let mut sum = [0u64; 3];
+            for y in rows.clone() {
+                for px in rgba[y * stride + cols.start..y * stride + cols.end].chunks_exact(4) {
+                    for c in 0..3 {
+                        sum[c] += u64::from(px[c]);
+                    }
+                }
+            }
+            let n = (rows.len() * cols.len() / 4) as u64;
+            let shared = rng.offset(BRIGHTNESS_NOISE);
+            let mut v = [0u8; 3];
+            for c in 0..3 {
+                let mean = ((sum[c] + n / 2) / n) as i32;
+                v[c] = (mean + shared + rng.offset(NOISE)).clamp(0, 255) as u8;
+            }
+            for y in rows.clone() {
+                for px in rgba[y * stride + cols.start..y * stride + cols.end].chunks_exact_mut(4) {
+                    px[..3].copy_from_slice(&v);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_and_clamps() {
+        let r = expanded_box(&MaskBox { x: 100.0, y: 100.0, w: 40.0, h: 40.0 }, 1000, 1000).unwrap().unwrap();
+        assert_eq!(r, MaskRect { x: 90, y: 82, w: 60, h: 68 });
+        let r = expanded_box(&MaskBox { x: -10.0, y: -10.0, w: 20.0, h: 20.0 }, 8, 8).unwrap().unwrap();
+        assert_eq!(r, MaskRect { x: 0, y: 0, w: 8, h: 8 });
+        assert_eq!(expanded_box(&MaskBox { x: 50.0, y: 0.0, w: 5.0, h: 5.0 }, 8, 8).unwrap(), None);
+        assert_eq!(expanded_box(&MaskBox { x: f32::NAN, y: 0.0, w: 5.0, h: 5.0 }, 8, 8), Err(ErrorCode::InvalidBox));
+    }
+
+    #[test]
+    fn bad_buffers_and_boxes_are_errors() {
+        let b = MaskBox { x: 0.0, y: 0.0, w: 1.0, h: 1.0 };
+        assert_eq!(mask_faces(&mut [0; 15], 2, 2, &[b], 1), Err(ErrorCode::BufferSizeMismatch));
+        assert_eq!(mask_faces(&mut [0; 16], 2, 2, &[b; MAX_BOXES + 1], 1), Err(ErrorCode::TooManyBoxes));
+        let mut px = [7u8; 16];
+        let bad = MaskBox { x: f32::INFINITY, ..b };
+        assert_eq!(mask_faces(&mut px, 2, 2, &[b, bad], 1), Err(ErrorCode::InvalidBox));
+        assert_eq!(px, [7; 16], "nothing is masked when a box is invalid");
+    }
+}
