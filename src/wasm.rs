@@ -82,3 +82,34 @@ pub fn analyze_rgba(rgba: &[u8], width: u32, height: u32, options: JsValue) -> R
         to_js(&analyze(detector, view, opts.has_location, &opts.detect, &opts.policy))
     })
 }
+
+/// What a file's original bytes reveal (location, device, time, owner) and what can be
+/// done with it: the serialised [`crate::meta::Inspection`].
+#[wasm_bindgen(js_name = inspectFile)]
+pub fn inspect_file(bytes: &[u8]) -> Result<JsValue, JsValue> {
+    to_js(&crate::meta::inspect(bytes).map_err(throw)?)
+}
+
+/// A copy of the file without location metadata; pixels and scan data untouched.
+#[wasm_bindgen(js_name = stripLocation)]
+pub fn strip_location(bytes: &[u8]) -> Result<Vec<u8>, JsValue> {
+    crate::meta::strip_location(bytes).map_err(throw)
+}
+
+fn mask_boxes(boxes: JsValue) -> Result<Vec<crate::mask::MaskBox>, JsValue> {
+    serde_wasm_bindgen::from_value(boxes).map_err(|_| throw(ErrorCode::BadOptions))
+}
+
+/// Masks faces in RGBA pixels in place (the passed Uint8Array is updated).
+/// `boxes` is `[{x, y, w, h}]` in pixels; the 64-bit seed comes from crypto.getRandomValues.
+#[wasm_bindgen(js_name = maskFaces)]
+pub fn mask_faces(rgba: &mut [u8], width: u32, height: u32, boxes: JsValue, seed_hi: u32, seed_lo: u32) -> Result<(), JsValue> {
+    let seed = u64::from(seed_hi) << 32 | u64::from(seed_lo);
+    crate::mask::mask_faces(rgba, width, height, &mask_boxes(boxes)?, seed).map_err(throw)
+}
+
+/// The rectangles `maskFaces` would mask, `[{x, y, w, h}]` in whole pixels.
+#[wasm_bindgen(js_name = maskedBoxes)]
+pub fn masked_boxes(width: u32, height: u32, boxes: JsValue) -> Result<JsValue, JsValue> {
+    to_js(&crate::mask::expanded_boxes(&mask_boxes(boxes)?, width, height).map_err(throw)?)
+}
