@@ -107,6 +107,7 @@ export function assemble() {
 export function makeTestBuild(browser, outDir) {
   const manifest = buildVariant(browser, outDir);
   for (const cs of manifest.content_scripts) cs.matches.push(TEST_HOST_MATCH);
+  for (const war of manifest.web_accessible_resources ?? []) war.matches.push(TEST_HOST_MATCH);
   manifest.host_permissions = [...(manifest.host_permissions ?? []), TEST_HOST_MATCH];
   mkdirSync(join(outDir, 'test'), { recursive: true });
   cpSync(TEST_PROBE, join(outDir, 'test', 'probe.js'));

@@ -42,9 +42,32 @@ function senderKind(sender) {
   return null;
 }
 
+// Guard handshake. A content script registers a fresh nonce, then hands it with a MessagePort to
+// the guard frame it created; the guard claims the nonce here. A page can post a port to that
+// frame too, but cannot know a nonce, so the guard only ever talks to our content script.
+// Kept in storage.session so a restarted service worker still knows it.
+const NONCE_TTL_MS = 60_000;
+
+async function registerGuard(message, sender) {
+  if (typeof message.nonce !== 'string' || message.nonce.length < 32) return { error: 'bad_nonce' };
+  await api.storage.session.set({ [`guard:${message.nonce}`]: { tabId: sender.tab.id, at: Date.now() } });
+  return { ok: true };
+}
+
+async function claimGuard(message, sender) {
+  if (typeof message.nonce !== 'string') return { ok: false };
+  const key = `guard:${message.nonce}`;
+  const entry = (await api.storage.session.get(key))[key];
+  await api.storage.session.remove(key);
+  const ok = Boolean(entry) && entry.tabId === sender.tab?.id && Date.now() - entry.at < NONCE_TTL_MS;
+  return { ok };
+}
+
 // The allowlist: every message type the background answers and who may send it.
 const routes = {
   'engine-info': { from: ['page', 'content'], handle: getEngineInfo },
+  'guard-register': { from: ['content'], handle: registerGuard },
+  'guard-claim': { from: ['page'], handle: claimGuard },
 };
 
 async function route(message, sender) {

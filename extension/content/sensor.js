@@ -1,4 +1,472 @@
-// Content script on the supported social networks (document_start, every frame).
-// Placeholder: holding uploads comes later. It must never break a page, and never run
-// WebAssembly (strict page CSPs block it here): images go to the background to be checked.
-'use strict';
+// Content script on the supported social networks (document_start, every frame, isolated
+// world). A thin sensor: it notices photos being picked, dropped or pasted, holds the event
+// so the page gets nothing yet, and asks the guard (an extension page in a closed shadow root,
+// where the wasm engine runs) what to do. Then it gives the page exactly what was decided.
+// Never WebAssembly here: strict page CSPs block it in content scripts.
+// Fails open: whatever goes wrong, the original files go through with a short notice.
+(() => {
+  'use strict';
+  if (globalThis.beforeYouPostSensor) return; // injected twice (manifest + registered script)
+  globalThis.beforeYouPostSensor = true;
+
+  const api = globalThis.browser ?? globalThis.chrome;
+  const adapter = globalThis.beforeYouPostAdapters.forLocation(location);
+
+  // Shared with main-world.js.
+  const NOTICE_INPUT = 'beforeyoupost:watch-input';
+  const NOTICE_CARRIER = 'beforeyoupost:carrier';
+  const CARRIER_DONE = 'beforeyoupost:carrier-done';
+  // Events the page may observe: a photo is held / released. They say nothing about the photo.
+  const PAGE_HELD = 'beforeyoupost:held';
+  const PAGE_RELEASED = 'beforeyoupost:released';
+
+  // The check (not the user's decision) must answer within this, or the originals go through.
+  const CHECK_TIMEOUT_MS = 8000;
+  const FRAME_TIMEOUT_MS = 6000;
+  const NOTICE_MS = 7000;
+
+  const GUARD_URL = api.runtime.getURL('pages/guard.html');
+  const EXTENSION_ORIGIN = GUARD_URL.slice(0, GUARD_URL.indexOf('/', GUARD_URL.indexOf('//') + 2));
+
+  const ours = new WeakSet(); // events we dispatched ourselves
+  const swallowChange = new WeakSet(); // inputs whose next trusted `change` we hold
+  const watched = new WeakSet(); // inputs with their own listeners (detached or in shadow trees)
+
+  const IMAGE_EXT = /\.(jpe?g|jfif|pjpeg|png|apng|webp|gif|avif|heic|heif|tiff?|bmp)$/i;
+  function isImage(file) {
+    if (file.type === 'image/svg+xml') return false;
+    if (file.type.startsWith('image/')) return true;
+    return (file.type === '' || file.type === 'application/octet-stream') && IMAGE_EXT.test(file.name);
+  }
+
+  // --- reaching into shadow trees (open or closed) -------------------------------------------
+  function shadowOf(el) {
+    try {
+      if (api.dom?.openOrClosedShadowRoot) return api.dom.openOrClosedShadowRoot(el);
+      if ('openOrClosedShadowRoot' in el) return el.openOrClosedShadowRoot; // Firefox
+    } catch { /* not an element that can host a shadow root */ }
+    return el.shadowRoot ?? null;
+  }
+
+  function deepActiveElement() {
+    let el = document.activeElement;
+    for (let depth = 0; el && depth < 32; depth++) {
+      const inner = shadowOf(el)?.activeElement;
+      if (!inner) break;
+      el = inner;
+    }
+    return el;
+  }
+
+  function deepElementFromPoint(x, y) {
+    let el = document.elementFromPoint(x, y);
+    for (let depth = 0; el && depth < 32; depth++) {
+      const inner = shadowOf(el)?.elementFromPoint(x, y);
+      if (!inner || inner === el) break;
+      el = inner;
+    }
+    return el;
+  }
+
+  // The event's real target, also when it sits inside a closed shadow tree.
+  function deepTarget(event, fallback) {
+    const path = event.composedPath();
+    const first = path[0];
+    if (first instanceof Element && !shadowOf(first)) return first;
+    return fallback() ?? first;
+  }
+
+  const isFileInput = (el) => el instanceof HTMLInputElement && el.type === 'file';
+  const fileKey = (files) => Array.from(files, (f) => `${f.name}:${f.size}:${f.lastModified}`).join('|');
+  const lastSeen = new WeakMap(); // input -> files it held last time we looked
+
+  // The file input behind a trusted input/change event: the target itself, or, inside a closed
+  // shadow tree, the input there whose files just changed.
+  function fileInputOf(event) {
+    const first = event.composedPath()[0];
+    if (isFileInput(first)) return first;
+    if (isFileInput(event.currentTarget)) return event.currentTarget;
+    const host = event.target instanceof Element ? event.target : null;
+    if (!host) return null;
+    const found = [];
+    const visit = (root, depth) => {
+      if (!root || depth > 16) return;
+      for (const el of root.querySelectorAll('*')) {
+        if (isFileInput(el) && el.files?.length && lastSeen.get(el) !== fileKey(el.files)) found.push(el);
+        const inner = shadowOf(el);
+        if (inner) visit(inner, depth + 1);
+      }
+    };
+    visit(shadowOf(host), 0);
+    return found.length === 1 ? found[0] : null;
+  }
+
+  function fire(target, event) {
+    ours.add(event);
+    return target.dispatchEvent(event);
+  }
+
+  // --- the guard frame -----------------------------------------------------------------------
+  // One hidden extension iframe per document, created on first need (or when a pick is about to
+  // happen) inside a closed shadow root the page cannot reach.
+  const guard = {
+    host: null,
+    frame: null,
+    port: null,
+    ready: null,
+    pending: new Map(),
+    nextId: 1,
+
+    connect() {
+      this.ready ??= this.open().catch((err) => {
+        this.teardown();
+        throw err;
+      });
+      return this.ready;
+    },
+
+    open() {
+      return new Promise((resolve, reject) => {
+        const nonce = crypto.randomUUID();
+        const host = document.createElement('div');
+        const root = host.attachShadow({ mode: 'closed' });
+        // Styles set through CSSOM: a page's style-src CSP would block a <style> element.
+        setStyles(host, { all: 'initial', position: 'fixed', inset: '0', 'z-index': '2147483647', display: 'none' });
+        const frame = document.createElement('iframe');
+        frame.setAttribute('title', api.i18n.getMessage('guardFrameTitle') || 'Before You Post');
+        frame.setAttribute('allow', '');
+        setStyles(frame, {
+          width: '100%', height: '100%', border: '0', display: 'block', background: 'transparent', 'color-scheme': 'normal',
+        });
+        const channel = new MessageChannel();
+        const timer = setTimeout(() => reject(new Error('guard frame did not start')), FRAME_TIMEOUT_MS);
+        channel.port1.onmessage = (e) => {
+          if (e.data?.type === 'ready') {
+            clearTimeout(timer);
+            resolve();
+            return;
+          }
+          this.onMessage(e.data);
+        };
+        // The frame's src is set before it is attached, so its first load is the guard page.
+        const loaded = new Promise((ok) => frame.addEventListener('load', ok, { once: true }));
+        const registered = api.runtime.sendMessage({ type: 'guard-register', nonce }).then((answer) => {
+          if (answer?.ok !== true) throw new Error(`guard-register: ${JSON.stringify(answer)}`);
+        });
+        Promise.all([loaded, registered]).then(() => {
+          // The nonce proves to the guard that the port comes from us, not from the page.
+          frame.contentWindow.postMessage({ beforeYouPost: 'connect', nonce }, EXTENSION_ORIGIN, [channel.port2]);
+        }, reject);
+        frame.src = GUARD_URL;
+        root.append(frame);
+        (document.documentElement ?? document).append(host);
+        Object.assign(this, { host, frame, port: channel.port1 });
+      });
+    },
+
+    teardown() {
+      this.host?.remove();
+      this.port?.close();
+      Object.assign(this, { host: null, frame: null, port: null, ready: null });
+      for (const [, p] of this.pending) p.fail(new Error('guard closed'));
+      this.pending.clear();
+    },
+
+    onMessage(msg) {
+      const p = this.pending.get(msg?.id);
+      if (!p) return;
+      if (msg.type === 'verdict') p.verdict(msg);
+      else if (msg.type === 'decision') p.decision(msg);
+    },
+
+    alive() {
+      return Boolean(this.host?.isConnected);
+    },
+
+    show() {
+      setStyles(this.host, { display: 'block' });
+      this.frame.focus();
+    },
+
+    hide() {
+      if (this.host) setStyles(this.host, { display: 'none' });
+    },
+  };
+
+  function setStyles(el, styles) {
+    for (const [name, value] of Object.entries(styles)) el.style.setProperty(name, value, 'important');
+  }
+
+  // --- notices -------------------------------------------------------------------------------
+  let noticeHost = null;
+  function notify(key) {
+    const text = api.i18n.getMessage(key) || key;
+    if (!noticeHost?.isConnected) {
+      noticeHost = document.createElement('div');
+      setStyles(noticeHost, {
+        all: 'initial', position: 'fixed', 'z-index': '2147483647', right: '16px', bottom: '16px',
+        'max-width': 'min(420px, calc(100vw - 32px))', display: 'block',
+      });
+      noticeHost.root = noticeHost.attachShadow({ mode: 'closed' });
+      (document.documentElement ?? document).append(noticeHost);
+    }
+    const box = document.createElement('div');
+    box.setAttribute('role', 'status');
+    setStyles(box, {
+      font: '15px/1.4 system-ui, sans-serif', background: '#1f1f1f', color: '#fff', padding: '12px 16px',
+      'border-radius': '8px', 'box-shadow': '0 4px 16px rgba(0,0,0,.35)', 'margin-top': '8px', display: 'block',
+    });
+    box.textContent = `Before You Post: ${text}`;
+    noticeHost.root.append(box);
+    setTimeout(() => box.remove(), NOTICE_MS);
+  }
+
+  // --- holding -------------------------------------------------------------------------------
+  // One held upload at a time; later ones wait their turn so each gets its own decision.
+  let queue = Promise.resolve();
+
+  function hold(files, context, release) {
+    document.dispatchEvent(new CustomEvent(PAGE_HELD));
+    queue = queue.then(() => decide(files, context)).then(
+      (outcome) => outcome,
+      (err) => {
+        console.warn('Before You Post: check failed, passing the original files', err);
+        notify('noticeUnchecked');
+        return { action: 'release', files, replaced: [] };
+      },
+    ).then((outcome) => {
+      try {
+        release(outcome);
+      } finally {
+        document.dispatchEvent(new CustomEvent(PAGE_RELEASED));
+      }
+    });
+  }
+
+  // Asks the guard; resolves to { action: 'release' | 'cancel', files, replaced }.
+  async function decide(files, context) {
+    const images = files.map((file, index) => ({ index, file })).filter(({ file }) => isImage(file));
+    await guard.connect();
+    const id = guard.nextId++;
+    return new Promise((resolve, reject) => {
+      let watchdog = null;
+      const finish = (fn) => {
+        clearTimeout(timer);
+        clearInterval(watchdog);
+        guard.pending.delete(id);
+        guard.hide();
+        fn();
+      };
+      const timer = setTimeout(() => finish(() => reject(new Error('check timed out'))), CHECK_TIMEOUT_MS);
+      let focusBefore = null;
+      guard.pending.set(id, {
+        fail: (err) => finish(() => reject(err)),
+        verdict: (msg) => {
+          clearTimeout(timer);
+          for (const key of msg.notices ?? []) notify(key);
+          if (!msg.warn) {
+            finish(() => resolve({ action: 'release', files, replaced: [] }));
+            return;
+          }
+          focusBefore = deepActiveElement();
+          guard.show();
+          guard.port.postMessage({ type: 'shown', id });
+          // The page may tear our frame out while the user decides: fail open.
+          watchdog = setInterval(() => {
+            if (!guard.alive()) finish(() => reject(new Error('guard frame removed')));
+          }, 1000);
+        },
+        decision: async (msg) => {
+          try {
+            const out = files.slice();
+            const replaced = [];
+            if (msg.action === 'release') {
+              for (const { index, file } of msg.files ?? []) {
+                if (!(file instanceof Blob) || !images.some((im) => im.index === index)) continue;
+                out[index] = await ownCopy(file, files[index]);
+                replaced.push(index);
+              }
+            }
+            for (const key of msg.notices ?? []) notify(key);
+            finish(() => resolve({ action: msg.action === 'cancel' ? 'cancel' : 'release', files: out, replaced }));
+          } catch (err) {
+            finish(() => reject(err));
+          } finally {
+            try {
+              focusBefore?.focus?.({ preventScroll: true });
+            } catch { /* element gone */ }
+          }
+        },
+      });
+      guard.port.postMessage({
+        type: 'check',
+        id,
+        files: images,
+        context: {
+          site: location.hostname,
+          audience: adapter.audience(),
+          profile: context.profile === true,
+          path: context.path,
+        },
+      });
+    });
+  }
+
+  // A File the page can use: same name and type as the original, bytes owned by this script
+  // (Firefox refuses page access to objects that belong to the extension).
+  async function ownCopy(file, original) {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    return new File([bytes], original.name, { type: original.type || file.type, lastModified: Date.now() });
+  }
+
+  function filesToTransfer(files, strings = []) {
+    const dt = new DataTransfer();
+    for (const [type, value] of strings) {
+      try {
+        dt.setData(type, value);
+      } catch { /* type not settable */ }
+    }
+    for (const f of files) dt.items.add(f);
+    return dt;
+  }
+
+  // --- path 1 and 2: <input type=file>, attached, in a shadow tree, or detached --------------
+  function onFileEvent(event) {
+    if (!event.isTrusted || ours.has(event)) return;
+    const input = fileInputOf(event);
+    if (!input) return;
+    if (event.type === 'change') {
+      if (swallowChange.has(input)) {
+        swallowChange.delete(input);
+        event.stopImmediatePropagation();
+      }
+      return;
+    }
+    const files = Array.from(input.files ?? []);
+    lastSeen.set(input, fileKey(files));
+    if (!files.some(isImage)) return;
+    event.stopImmediatePropagation();
+    swallowChange.add(input);
+    // In a shadow tree `change` does not reach window: catch it on the input itself.
+    if (input.getRootNode() !== document) watchInput(input);
+    hold(files, { path: 'input', profile: adapter.isProfileInput(input) }, (outcome) => {
+      swallowChange.delete(input);
+      if (outcome.action === 'cancel') {
+        try {
+          input.value = ''; // nothing chosen; picking the same file again fires change again
+        } catch { /* ignore */ }
+        lastSeen.set(input, '');
+        return;
+      }
+      if (outcome.replaced.length > 0) {
+        input.files = filesToTransfer(outcome.files).files;
+        lastSeen.set(input, fileKey(input.files));
+      }
+      fire(input, new Event('input', { bubbles: true, composed: true }));
+      fire(input, new Event('change', { bubbles: true }));
+    });
+  }
+
+  function watchInput(input) {
+    if (watched.has(input)) return;
+    watched.add(input);
+    input.addEventListener('input', onFileEvent, true);
+    input.addEventListener('change', onFileEvent, true);
+  }
+
+  window.addEventListener('input', onFileEvent, true);
+  window.addEventListener('change', onFileEvent, true);
+
+  // main-world.js tells us about inputs opened while detached from the document.
+  window.addEventListener(NOTICE_INPUT, (event) => {
+    const input = event.relatedTarget;
+    if (isFileInput(input)) {
+      watchInput(input);
+      guard.connect().catch(() => {});
+    }
+  }, true);
+
+  // --- path 3: showOpenFilePicker (through main-world.js) -----------------------------------
+  window.addEventListener(NOTICE_CARRIER, (event) => {
+    const carrier = event.relatedTarget;
+    if (!isFileInput(carrier) || carrier.isConnected) return;
+    const files = Array.from(carrier.files ?? []);
+    if (!files.some(isImage)) return;
+    carrier.dataset.accepted = 'yes';
+    hold(files, { path: 'picker', profile: false }, (outcome) => {
+      if (outcome.action !== 'cancel' && outcome.replaced.length > 0) {
+        carrier.files = filesToTransfer(outcome.files).files;
+        carrier.dataset.replaced = outcome.replaced.join(',');
+      }
+      carrier.dataset.outcome = outcome.action;
+      carrier.dispatchEvent(new Event(CARRIER_DONE));
+    });
+  }, true);
+
+  // --- path 4: drag and drop ------------------------------------------------------------------
+  function transferStrings(dt) {
+    const strings = [];
+    for (const type of dt.types) {
+      if (type === 'Files') continue;
+      try {
+        strings.push([type, dt.getData(type)]);
+      } catch { /* not readable */ }
+    }
+    return strings;
+  }
+
+  window.addEventListener('drop', (event) => {
+    if (!event.isTrusted || ours.has(event)) return;
+    const dt = event.dataTransfer;
+    const files = Array.from(dt?.files ?? []);
+    if (!files.some(isImage)) return;
+    const target = deepTarget(event, () => deepElementFromPoint(event.clientX, event.clientY));
+    // Dropped straight onto a file input: the browser sets its files and fires change.
+    if (isFileInput(target)) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    const strings = transferStrings(dt);
+    const init = {
+      bubbles: true, cancelable: true, composed: true,
+      clientX: event.clientX, clientY: event.clientY, screenX: event.screenX, screenY: event.screenY,
+    };
+    hold(files, { path: 'drop', profile: false }, (outcome) => {
+      const to = target.isConnected ? target : deepElementFromPoint(event.clientX, event.clientY) ?? document.body;
+      if (outcome.action === 'cancel') {
+        fire(to, new DragEvent('dragleave', { ...init, dataTransfer: new DataTransfer() }));
+        return;
+      }
+      fire(to, new DragEvent('drop', { ...init, dataTransfer: filesToTransfer(outcome.files, strings) }));
+    });
+  }, true);
+
+  // Warm the engine when a pick or a drop is about to happen, so the check is quick.
+  const warm = () => guard.connect().catch(() => {});
+  window.addEventListener('dragenter', (event) => {
+    if (event.isTrusted && event.dataTransfer?.types?.includes('Files')) warm();
+  }, true);
+  // Also untrusted clicks: sites open their hidden input with input.click() from a button.
+  window.addEventListener('click', (event) => {
+    if (event.composedPath().some((n) => isFileInput(n) || (n instanceof HTMLLabelElement && isFileInput(n.control)))) warm();
+  }, true);
+
+  // --- path 5: paste --------------------------------------------------------------------------
+  window.addEventListener('paste', (event) => {
+    if (!event.isTrusted || ours.has(event)) return;
+    const data = event.clipboardData;
+    const files = Array.from(data?.files ?? []);
+    if (!files.some(isImage)) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    const target = deepTarget(event, deepActiveElement) ?? document.body;
+    const strings = transferStrings(data);
+    hold(files, { path: 'paste', profile: false }, (outcome) => {
+      if (outcome.action === 'cancel') return;
+      const to = target.isConnected ? target : document.body;
+      fire(to, new ClipboardEvent('paste', {
+        bubbles: true, cancelable: true, composed: true,
+        clipboardData: filesToTransfer(outcome.files, strings),
+      }));
+    });
+  }, true);
+})();

@@ -1,7 +1,7 @@
 // Fixture HTTP server for the end-to-end specs: serves fixtures/ on 127.0.0.1 (random free port)
 // and records every upload it receives, so a spec can tell whether a photo left the browser.
 //   /<file>          fixtures/<file>
-//   /csp/<file>      the same file, with `Content-Security-Policy: script-src 'self'`
+//   /csp/<file>      the same file, with the strict Content-Security-Policy STRICT_CSP
 //   POST /upload     multipart/form-data (each file part) or a raw body; recorded
 //   GET /__uploads   the recorded uploads as JSON
 // Run alone with `node server.mjs` to browse the fixtures by hand.
@@ -12,7 +12,8 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const FIXTURES = resolve(fileURLToPath(new URL('./fixtures/', import.meta.url)));
-export const STRICT_CSP = "script-src 'self'";
+// Stricter than the big networks: no inline script or style, frames and requests only to itself.
+export const STRICT_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; frame-src 'self'; img-src 'self' blob: data:";
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',

@@ -1,0 +1,57 @@
+// Helpers for the specs that drive held uploads on the fixture composers.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { ROOT, waitFor } from './common.mjs';
+
+export const PHOTOS = join(ROOT, 'tests', 'fixtures', 'photos');
+export const FACE = join(PHOTOS, 'astronaut.png'); // one large frontal face
+export const NO_FACE = join(PHOTOS, 'coffee.png');
+export const CAMERA = join(PHOTOS, 'camera.png'); // a man behind a camera, face in profile-ish view
+
+export const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+export const fileSha = (path) => sha256(readFileSync(path));
+
+// The guard frame (an extension page inside the page), once it exists.
+export async function guardFrame(page, timeoutMs = 20000) {
+  return waitFor(() => page.frames().find((f) => f.url().includes('/pages/guard.html')) ?? null,
+    { timeoutMs, what: 'the guard frame' });
+}
+
+// Waits until the warning is on screen and returns the frame that shows it.
+export async function warningShown(page) {
+  const frame = await guardFrame(page);
+  await frame.waitForSelector('#dialog', { state: 'visible', timeout: 30000 });
+  return frame;
+}
+
+// Chooses files through the file chooser that `open` makes appear.
+export async function chooseFiles(page, open, files) {
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), open()]);
+  await chooser.setFiles(files);
+}
+
+export async function uploadedStatus(page) {
+  return page.evaluate(() => document.documentElement.dataset.uploadStatus ?? null);
+}
+
+// Asserts the server received exactly these files' bytes (in order).
+export function assertUploaded(server, paths) {
+  const got = server.uploads().map((u) => u.sha256);
+  assert.deepEqual(got, paths.map(fileSha));
+}
+
+// Trusted drag and drop of files from disk onto (x, y), through the DevTools protocol.
+export async function dropFiles(page, selector, files) {
+  const box = await page.locator(selector).boundingBox();
+  const x = box.x + box.width / 2;
+  const y = box.y + box.height / 2;
+  const cdp = await page.context().newCDPSession(page);
+  const data = { items: [], files, dragOperationsMask: 1 };
+  await cdp.send('Input.dispatchDragEvent', { type: 'dragEnter', x, y, data });
+  await cdp.send('Input.dispatchDragEvent', { type: 'dragOver', x, y, data });
+  await cdp.send('Input.dispatchDragEvent', { type: 'drop', x, y, data });
+  await cdp.detach();
+}
