@@ -63,11 +63,97 @@ async function claimGuard(message, sender) {
   return { ok };
 }
 
+// Sites the user enabled from the popup (e.g. a Mastodon instance): the optional host permission
+// for that origin plus the same content scripts, registered for it alone.
+const SENSOR = { js: ['content/adapters.js', 'content/sensor.js'] };
+const MAIN_WORLD = { js: ['content/main-world.js'], world: 'MAIN' };
+const scriptId = (origin, part) => `site ${part} ${origin}`;
+
+function webOrigin(value) {
+  try {
+    const url = new URL(String(value));
+    return ['https:', 'http:'].includes(url.protocol) && url.origin !== 'null' ? url.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+async function registeredOrigins() {
+  const scripts = await api.scripting.getRegisteredContentScripts();
+  return new Set(scripts.filter((s) => s.id.startsWith('site sensor ')).map((s) => s.id.slice('site sensor '.length)));
+}
+
+async function siteStatus(message) {
+  const origin = webOrigin(message.origin);
+  if (!origin) return { supported: false };
+  const pattern = `${origin}/*`;
+  const listed = api.runtime.getManifest().content_scripts.some((cs) => cs.matches.some((m) => matchesOrigin(m, origin)));
+  const enabled = (await registeredOrigins()).has(origin);
+  const granted = await api.permissions.contains({ origins: [pattern] });
+  return { supported: true, origin, listed, enabled: enabled && granted };
+}
+
+// A manifest match pattern (scheme://host/*, host may start with *.) against an origin.
+function matchesOrigin(pattern, origin) {
+  const m = /^(https?|\*):\/\/([^/]+)\//.exec(pattern);
+  if (!m) return false;
+  const url = new URL(origin);
+  if (m[1] !== '*' && `${m[1]}:` !== url.protocol) return false;
+  const host = m[2].replace(/:\*$/, '');
+  if (host.startsWith('*.')) return url.hostname === host.slice(2) || url.hostname.endsWith(host.slice(1));
+  return url.hostname === host;
+}
+
+async function enableSite(message) {
+  const origin = webOrigin(message.origin);
+  if (!origin) return { error: 'bad_origin' };
+  const matches = [`${origin}/*`];
+  if (!(await api.permissions.contains({ origins: matches }))) return { error: 'permission_missing' };
+  if (!(await registeredOrigins()).has(origin)) {
+    await api.scripting.registerContentScripts([
+      { id: scriptId(origin, 'sensor'), matches, ...SENSOR, runAt: 'document_start', allFrames: true, persistAcrossSessions: true },
+      { id: scriptId(origin, 'main'), matches, ...MAIN_WORLD, runAt: 'document_start', allFrames: true, persistAcrossSessions: true },
+    ]);
+  }
+  // The open tab starts being checked at once, without a reload.
+  if (Number.isInteger(message.tabId)) {
+    const target = { tabId: message.tabId, allFrames: true };
+    await api.scripting.executeScript({ target, files: MAIN_WORLD.js, world: 'MAIN' }).catch(() => {});
+    await api.scripting.executeScript({ target, files: SENSOR.js }).catch(() => {});
+  }
+  return { ok: true, origin };
+}
+
+async function disableSite(message) {
+  const origin = webOrigin(message.origin);
+  if (!origin) return { error: 'bad_origin' };
+  await forgetSite(origin);
+  await api.permissions.remove({ origins: [`${origin}/*`] });
+  return { ok: true, origin };
+}
+
+async function forgetSite(origin) {
+  const ids = [scriptId(origin, 'sensor'), scriptId(origin, 'main')];
+  const present = (await api.scripting.getRegisteredContentScripts({ ids })).map((s) => s.id);
+  if (present.length > 0) await api.scripting.unregisterContentScripts({ ids: present });
+}
+
+// Permission withdrawn elsewhere (browser settings): stop injecting there too.
+api.permissions.onRemoved.addListener(({ origins = [] }) => {
+  for (const pattern of origins) {
+    const origin = webOrigin(pattern.replace(/\/\*$/, '/'));
+    if (origin) forgetSite(origin).catch(() => {});
+  }
+});
+
 // The allowlist: every message type the background answers and who may send it.
 const routes = {
   'engine-info': { from: ['page', 'content'], handle: getEngineInfo },
   'guard-register': { from: ['content'], handle: registerGuard },
   'guard-claim': { from: ['page'], handle: claimGuard },
+  'site-status': { from: ['page'], handle: siteStatus },
+  'site-enable': { from: ['page'], handle: enableSite },
+  'site-disable': { from: ['page'], handle: disableSite },
 };
 
 async function route(message, sender) {

@@ -24,5 +24,39 @@ async function showEngineStatus() {
   details.hidden = false;
 }
 
+// The current tab's site: checked because it is listed, enabled by the user, or not checked.
+async function showSite() {
+  const [tab] = await api.tabs.query({ active: true, currentWindow: true }).catch(() => []);
+  const url = new URLSearchParams(location.search).get('url') ?? tab?.url; // ?url= for tests
+  const tabId = tab?.id;
+  const status = await api.runtime.sendMessage({ type: 'site-status', origin: url }).catch(() => null);
+  const section = document.getElementById('site');
+  const text = document.getElementById('site-status');
+  const button = document.getElementById('site-toggle');
+  if (!status?.supported) return;
+  section.hidden = false;
+  section.dataset.state = status.listed ? 'listed' : status.enabled ? 'enabled' : 'off';
+  const host = new URL(status.origin).host;
+  if (status.listed) {
+    text.textContent = t('siteListed', [host]);
+    return;
+  }
+  text.textContent = t(status.enabled ? 'siteEnabled' : 'siteOff', [host]);
+  button.textContent = t(status.enabled ? 'siteDisable' : 'siteEnable');
+  button.hidden = false;
+  button.onclick = async () => {
+    if (status.enabled) {
+      await api.runtime.sendMessage({ type: 'site-disable', origin: status.origin });
+    } else {
+      // Asked in the click itself: the browser only shows the prompt for a user gesture.
+      const granted = await api.permissions.request({ origins: [`${status.origin}/*`] }).catch(() => false);
+      if (!granted) return;
+      await api.runtime.sendMessage({ type: 'site-enable', origin: status.origin, tabId });
+    }
+    showSite();
+  };
+}
+
 localise();
+showSite();
 showEngineStatus();

@@ -38,15 +38,20 @@ test('firefox manifest: background scripts only, with a gecko id', () => {
   assert.equal(m.browser_specific_settings.gecko.strict_min_version, '128.0');
 });
 
-test('shipped builds hold no test host, probe or key, and only storage permission', () => {
+test('shipped builds hold no test host, probe or key, and only the permissions PERMISSIONS.md justifies', () => {
   for (const dir of [chromiumDir, firefoxDir]) {
     const m = readJson(join(dir, 'manifest.json'));
     const text = JSON.stringify(m);
     assert.ok(!text.includes('127.0.0.1') && !text.includes(TEST_HOST_MATCH), dir);
     assert.equal(m.key, undefined);
     assert.ok(!existsSync(join(dir, 'test')), `${dir}/test must not ship`);
-    assert.deepEqual(m.permissions, ['storage']);
+    assert.deepEqual(m.permissions, ['storage', 'scripting', 'activeTab']);
+    assert.deepEqual(m.optional_host_permissions, ['https://*/*', 'http://*/*']);
     assert.ok(!text.includes('<all_urls>'));
+    // Only the guard page may be framed by sites; its handshake needs a nonce from the background.
+    assert.deepEqual(m.web_accessible_resources.map((w) => w.resources), [['pages/guard.html']]);
+    const sites = new Set(m.content_scripts.flatMap((cs) => cs.matches));
+    assert.deepEqual([...sites].sort(), [...m.host_permissions].sort(), 'content scripts run only where host access is granted');
     assert.equal(m.content_security_policy.extension_pages, "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'");
     for (const f of ['wasm/before_you_post.js', 'wasm/before_you_post_bg.wasm', 'background/background.js',
       'content/sensor.js', 'pages/popup.html']) {

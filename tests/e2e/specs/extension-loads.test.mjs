@@ -60,3 +60,33 @@ test('background rejects message types that are not allowlisted', async () => {
     await page.close();
   }
 });
+
+test('popup: a listed site is checked; another site can be enabled, which needs its permission', async () => {
+  const page = await browser.context.newPage();
+  try {
+    const popup = `chrome-extension://${browser.extensionId}/pages/popup.html`;
+    await page.goto(`${popup}?url=${encodeURIComponent('https://www.facebook.com/me')}`);
+    await page.waitForSelector('#site[data-state="listed"]');
+    assert.match(await page.textContent('#site-status'), /www\.facebook\.com are checked/);
+    assert.equal(await page.isVisible('#site-toggle'), false);
+
+    await page.goto(`${popup}?url=${encodeURIComponent('https://mastodon.example/home')}`);
+    await page.waitForSelector('#site[data-state="off"]');
+    assert.equal(await page.textContent('#site-toggle'), 'Check photos on this site');
+
+    // Without the user's grant (the browser's prompt), the background registers nothing.
+    const answers = await page.evaluate(() => Promise.all([
+      chrome.runtime.sendMessage({ type: 'site-enable', origin: 'https://mastodon.example' }),
+      chrome.runtime.sendMessage({ type: 'site-enable', origin: 'javascript:alert(1)' }),
+      chrome.scripting.getRegisteredContentScripts(),
+    ]));
+    assert.deepEqual(answers, [{ error: 'permission_missing' }, { error: 'bad_origin' }, []]);
+
+    // Pages other than http(s) have nothing to enable.
+    await page.goto(`${popup}?url=${encodeURIComponent('chrome://settings')}`);
+    await page.waitForSelector('#engine:not([data-state="checking"])');
+    assert.equal(await page.isVisible('#site'), false);
+  } finally {
+    await page.close();
+  }
+});
