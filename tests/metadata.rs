@@ -1,0 +1,316 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Metadata reading and location stripping on real photos tagged by ExifTool, checked
+//! against ExifTool as an independent parser, plus malformed-input properties.
+//!
+//! ExifTool (Debian `libimage-exiftool-perl`) is required: without it these tests fail.
+use before_you_post::meta::{inspect, strip_location, Format, LocationSource};
+use before_you_post::ErrorCode;
+use image::{DynamicImage, ImageFormat};
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn photo(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/fixtures/photos/{name}", env!("CARGO_MANIFEST_DIR"))).expect(name)
+}
+
+fn temp_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let d = std::env::temp_dir().join(format!("byp-metadata-{}-{nanos}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    })
+}
+
+fn exiftool(args: &[&str]) -> String {
+    let out = Command::new("exiftool")
+        .args(args)
+        .output()
+        .expect("exiftool is required for these tests (Debian: apt-get install libimage-exiftool-perl)");
+    assert!(out.status.success(), "exiftool {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// ExifTool's view of a file: `{"Group:Tag": value}` with numeric values (-n).
+fn exif_json(bytes: &[u8], name: &str) -> Map<String, Value> {
+    let p = temp_dir().join(name);
+    std::fs::write(&p, bytes).unwrap();
+    let s = exiftool(&["-j", "-G1", "-a", "-n", p.to_str().unwrap()]);
+    let v: Vec<Map<String, Value>> = serde_json::from_str(&s).unwrap();
+    v.into_iter().next().unwrap()
+}
+
+const TAGS: &[&str] = &[
+    "-GPSLatitude=48.8584",
+    "-GPSLatitudeRef=N",
+    "-GPSLongitude=2.2945",
+    "-GPSLongitudeRef=E",
+    "-GPSAltitude=35",
+    "-GPSAltitudeRef=0",
+    "-XMP:GPSLatitude=48.8584",
+    "-XMP:GPSLongitude=2.2945",
+    "-XMP:City=Paris",
+    "-XMP:Country=France",
+    "-XMP-iptcCore:Location=Champ de Mars",
+    "-XMP-iptcExt:LocationShownCity=Paris",
+    "-IPTC:City=Paris",
+    "-IPTC:Sub-location=Champ de Mars",
+    "-IPTC:Country-PrimaryLocationName=France",
+    "-IPTC:By-line=Jane Doe",
+    "-IPTC:Caption-Abstract=Kept caption",
+    "-EXIF:Make=Canon",
+    "-EXIF:Model=EOS 5D",
+    "-EXIF:DateTimeOriginal=2024:05:01 12:34:56",
+    "-EXIF:Artist=Jane Doe",
+    "-EXIF:Copyright=CC0",
+    "-EXIF:OwnerName=Jane's camera",
+    "-EXIF:SerialNumber=BODY123",
+    "-EXIF:LensSerialNumber=LENS456",
+    "-XMP:Creator=Jane Doe",
+    "-XMP-aux:SerialNumber=BODY123",
+    "-EXIF:Orientation#=6",
+];
+
+/// A copy of `bytes` tagged by ExifTool with location, device, time and owner fields.
+fn tagged(bytes: &[u8], name: &str) -> Vec<u8> {
+    let p = temp_dir().join(name);
+    std::fs::write(&p, bytes).unwrap();
+    let mut args = vec!["-q", "-q", "-overwrite_original"];
+    args.extend_from_slice(TAGS);
+    args.push(p.to_str().unwrap());
+    exiftool(&args);
+    std::fs::read(&p).unwrap()
+}
+
+fn encode(img: &DynamicImage, f: ImageFormat) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    if f == ImageFormat::WebP {
+        let rgba = img.to_rgba8();
+        image::codecs::webp::WebPEncoder::new_lossless(&mut out)
+            .encode(rgba.as_raw(), rgba.width(), rgba.height(), image::ExtendedColorType::Rgba8)
+            .unwrap();
+    } else {
+        img.write_to(&mut out, f).unwrap();
+    }
+    out.into_inner()
+}
+
+struct Fixture {
+    name: &'static str,
+    format: Format,
+    bytes: Vec<u8>,
+}
+
+/// Tagged JPEG, PNG, WebP (lossless), TIFF and GIF built from the public-domain photos.
+fn fixtures() -> &'static [Fixture] {
+    static F: OnceLock<Vec<Fixture>> = OnceLock::new();
+    F.get_or_init(|| {
+        let chelsea = image::load_from_memory(&photo("chelsea.png")).unwrap();
+        let small = chelsea.resize(160, 120, image::imageops::FilterType::Triangle);
+        vec![
+            Fixture { name: "rocket.jpg", format: Format::Jpeg, bytes: tagged(&photo("rocket.jpg"), "rocket.jpg") },
+            Fixture { name: "chelsea.png", format: Format::Png, bytes: tagged(&photo("chelsea.png"), "chelsea.png") },
+            Fixture { name: "small.webp", format: Format::Webp, bytes: tagged(&encode(&small, ImageFormat::WebP), "small.webp") },
+            Fixture { name: "small.tif", format: Format::Tiff, bytes: tagged(&encode(&small, ImageFormat::Tiff), "small.tif") },
+            // GIF holds only XMP; ExifTool writes no EXIF or IPTC there.
+            Fixture { name: "small.gif", format: Format::Gif, bytes: tagged(&encode(&small, ImageFormat::Gif), "small.gif") },
+        ]
+    })
+}
+
+fn has_exif(f: Format) -> bool {
+    !matches!(f, Format::Gif)
+}
+
+/// ExifTool can write IPTC into these (WebP and GIF have no IPTC).
+fn has_iptc(f: Format) -> bool {
+    matches!(f, Format::Jpeg | Format::Png | Format::Tiff)
+}
+
+#[test]
+fn inspect_reports_location_device_time_and_owner() {
+    for f in fixtures() {
+        let i = inspect(&f.bytes).unwrap_or_else(|e| panic!("{}: {e}", f.name));
+        let n = f.name;
+        assert_eq!(i.format, Some(f.format), "{n}");
+        assert!(i.has_location, "{n}");
+        assert!(i.location_sources.contains(&LocationSource::Xmp), "{n}: {:?}", i.location_sources);
+        assert_eq!(i.location_sources.contains(&LocationSource::Iptc), has_iptc(f.format), "{n}: {:?}", i.location_sources);
+        assert_eq!(i.creator.as_deref(), Some("Jane Doe"), "{n}");
+        assert_eq!(i.xmp_serial_number.as_deref(), Some("BODY123"), "{n}");
+        assert!(i.width.is_some() && i.height.is_some() && i.pixels.is_some(), "{n}");
+        if has_exif(f.format) {
+            assert!(i.location_sources.contains(&LocationSource::ExifGps), "{n}");
+            let loc = i.location.unwrap_or_else(|| panic!("{n}: no coordinates"));
+            assert!((loc.latitude - 48.8584).abs() < 1e-4 && (loc.longitude - 2.2945).abs() < 1e-4, "{n}: {loc:?}");
+            assert_eq!(loc.altitude, Some(35.0), "{n}");
+            assert_eq!(i.orientation, Some(6), "{n}");
+            assert_eq!(i.make.as_deref(), Some("Canon"), "{n}");
+            assert_eq!(i.model.as_deref(), Some("EOS 5D"), "{n}");
+            assert_eq!(i.capture_time.as_deref(), Some("2024:05:01 12:34:56"), "{n}");
+            assert_eq!(i.artist.as_deref(), Some("Jane Doe"), "{n}");
+            assert_eq!(i.copyright.as_deref(), Some("CC0"), "{n}");
+            assert_eq!(i.camera_owner_name.as_deref(), Some("Jane's camera"), "{n}");
+            assert_eq!(i.body_serial_number.as_deref(), Some("BODY123"), "{n}");
+            assert_eq!(i.lens_serial_number.as_deref(), Some("LENS456"), "{n}");
+        }
+        assert!(i.can_strip_location, "{n}");
+        assert_eq!(i.can_mask, f.format != Format::Tiff, "{n}: {:?}", i.mask_blocker);
+    }
+}
+
+#[test]
+fn inspect_reports_format_details() {
+    let jpg = inspect(&photo("rocket.jpg")).unwrap();
+    assert_eq!((jpg.mime, jpg.width, jpg.height, jpg.pixels), (Some("image/jpeg"), Some(640), Some(427), Some(640 * 427)));
+    assert!(!jpg.has_location && !jpg.cmyk && !jpg.lossless && !jpg.animated && jpg.can_mask);
+    // ExifTool's own estimate for this file is 96.
+    assert!(jpg.jpeg_quality.is_some_and(|q| (94..=98).contains(&q)), "{:?}", jpg.jpeg_quality);
+    let png = inspect(&photo("astronaut.png")).unwrap();
+    assert_eq!((png.bits_per_channel, png.lossless, png.jpeg_quality), (Some(8), true, None));
+    // 16-bit PNG: readable, but masking would lose precision.
+    let img16 = DynamicImage::ImageRgb16(image::ImageBuffer::from_pixel(8, 8, image::Rgb([1000u16, 2, 3])));
+    let i16 = inspect(&encode(&img16, ImageFormat::Png)).unwrap();
+    assert_eq!((i16.bits_per_channel, i16.can_mask, i16.mask_blocker), (Some(16), false, Some("high_bit_depth")));
+    let webp = inspect(&fixtures()[2].bytes).unwrap();
+    assert!(webp.lossless && !webp.animated);
+    let tif = inspect(&fixtures()[3].bytes).unwrap();
+    assert_eq!(tif.mask_blocker, Some("undecodable_format"));
+    // Two-frame GIF: animated, so not maskable.
+    let frame = image::Frame::new(image::RgbaImage::from_pixel(4, 4, image::Rgba([9, 9, 9, 255])));
+    let mut gif = Vec::new();
+    {
+        let mut enc = image::codecs::gif::GifEncoder::new(&mut gif);
+        enc.encode_frames(vec![frame.clone(), frame]).unwrap();
+    }
+    let g = inspect(&gif).unwrap();
+    assert!(g.animated && !g.can_mask && g.mask_blocker == Some("animated_image"), "{g:?}");
+}
+
+/// Keys of ExifTool output that name a place.
+fn location_keys(m: &Map<String, Value>) -> Vec<String> {
+    m.keys()
+        .filter(|k| {
+            let (group, tag) = k.split_once(':').unwrap_or(("", k));
+            group == "GPS"
+                || tag.starts_with("GPS")
+                || ((group.starts_with("XMP") || group.starts_with("IPTC") || group == "Composite")
+                    && ["City", "Country", "Location", "State", "Province", "Sub-location"].iter().any(|w| tag.contains(w)))
+        })
+        .cloned()
+        .collect()
+}
+
+/// Bytes from the first SOS marker to EOI, found independently of the core.
+fn jpeg_scan(d: &[u8]) -> &[u8] {
+    let mut i = 2;
+    while d[i + 1] != 0xDA {
+        i += 2 + usize::from(u16::from_be_bytes([d[i + 2], d[i + 3]]));
+    }
+    let eoi = (i..d.len() - 1).find(|&k| d[k] == 0xFF && d[k + 1] == 0xD9).unwrap();
+    &d[i..eoi + 2]
+}
+
+#[test]
+fn strip_removes_every_location_and_keeps_the_rest() {
+    for f in fixtures() {
+        let n = f.name;
+        let before = exif_json(&f.bytes, &format!("before-{n}"));
+        assert!(!location_keys(&before).is_empty(), "{n}: fixture has no location?");
+        let out = strip_location(&f.bytes).unwrap_or_else(|e| panic!("{n}: {e}"));
+        let after = exif_json(&out, &format!("after-{n}"));
+        assert_eq!(location_keys(&after), Vec::<String>::new(), "{n}");
+        assert!(!after.contains_key("ExifTool:Warning") && !after.contains_key("ExifTool:Error"), "{n}: {after:?}");
+        if has_exif(f.format) {
+            assert_eq!(after.get("IFD0:Orientation"), Some(&Value::from(6)), "{n}");
+            assert_eq!(after.get("IFD0:Make"), Some(&Value::from("Canon")), "{n}");
+            assert_eq!(after.get("IFD0:Model"), Some(&Value::from("EOS 5D")), "{n}");
+            assert_eq!(after.get("ExifIFD:DateTimeOriginal"), before.get("ExifIFD:DateTimeOriginal"), "{n}");
+        }
+        assert_eq!(after.get("XMP-dc:Creator"), Some(&Value::from("Jane Doe")), "{n}");
+        if has_iptc(f.format) {
+            assert_eq!(after.get("IPTC:Caption-Abstract"), Some(&Value::from("Kept caption")), "{n}");
+        }
+        // The core's own view agrees, and stripping again changes nothing.
+        let i = inspect(&out).unwrap();
+        assert!(!i.has_location && i.location.is_none() && i.location_sources.is_empty(), "{n}: {i:?}");
+        assert_eq!(strip_location(&out).unwrap(), out, "{n}: not idempotent");
+        match f.format {
+            Format::Jpeg => assert!(jpeg_scan(&out) == jpeg_scan(&f.bytes), "{n}: scan data changed"),
+            _ => {
+                let a = image::load_from_memory(&f.bytes).unwrap();
+                let b = image::load_from_memory(&out).unwrap();
+                assert!(a.color() == b.color() && a.as_bytes() == b.as_bytes(), "{n}: pixels changed");
+            }
+        }
+        if matches!(f.format, Format::Webp | Format::Gif | Format::Tiff) {
+            assert_eq!(out.len(), f.bytes.len(), "{n}: in-place edit changed the size");
+        }
+    }
+}
+
+#[test]
+fn strip_leaves_files_without_location_byte_identical() {
+    for name in ["astronaut.png", "camera.png", "chelsea.png", "coffee.png", "rocket.jpg"] {
+        let d = photo(name);
+        assert!(strip_location(&d).unwrap() == d, "{name}");
+    }
+}
+
+#[test]
+fn errors_have_codes() {
+    assert_eq!(inspect(&[]).unwrap_err(), ErrorCode::EmptyFile);
+    assert_eq!(strip_location(&[]).unwrap_err(), ErrorCode::EmptyFile);
+    assert_eq!(inspect(b"%PDF-1.7").unwrap_err().code(), "unsupported_format");
+    let jpg = photo("rocket.jpg");
+    assert_eq!(inspect(&jpg[..100]).unwrap_err().code(), "corrupt_file");
+}
+
+/// Every prefix of the first 4 KB (where the headers live), then every 509th.
+#[test]
+fn truncated_files_never_panic() {
+    for f in fixtures() {
+        let d = &f.bytes;
+        for len in (0..d.len().min(4096)).chain((4096..d.len()).step_by(509)) {
+            let _ = inspect(&d[..len]);
+            if let Ok(out) = strip_location(&d[..len]) {
+                assert!(!inspect(&out).is_ok_and(|i| i.has_location), "{} cut at {len}", f.name);
+            }
+        }
+    }
+}
+
+/// Byte flips in the metadata-heavy start of each tagged fixture.
+fn flipped() -> impl Strategy<Value = (usize, Vec<(usize, u8)>)> {
+    (0..5usize, prop::collection::vec((0..8192usize, any::<u8>()), 1..12))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn byte_flips_never_panic((which, flips) in flipped()) {
+        let mut d = fixtures()[which].bytes.clone();
+        for (at, v) in flips {
+            let at = at % d.len();
+            d[at] = v;
+        }
+        let _ = inspect(&d);
+        let _ = strip_location(&d);
+    }
+
+    #[test]
+    fn random_bytes_after_magic_never_panic(magic in 0..8usize, tail in prop::collection::vec(any::<u8>(), 0..2048)) {
+        let prefix: &[u8] = [
+            &b"\xFF\xD8\xFF"[..], b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", b"RIFF\0\x10\0\0WEBPVP8X", b"GIF89a",
+            b"II*\0\x08\0\0\0", b"MM\0*\0\0\0\x08", b"\0\0\0\x18ftypavif\0\0\0\0mif1", b"BM",
+        ][magic];
+        let d = [prefix, &tail].concat();
+        let _ = inspect(&d);
+        let _ = strip_location(&d);
+    }
+}
