@@ -32,6 +32,15 @@
   const swallowChange = new WeakSet(); // inputs whose next trusted `change` we hold
   const watched = new WeakSet(); // inputs with their own listeners (detached or in shadow trees)
 
+  // "Don't ask again on this site", chosen in the warning and undone from the popup.
+  let quiet = false;
+  const readQuiet = (sites) => { quiet = Boolean(sites?.[location.hostname]); };
+  api.storage.sync.get('quietSites').then((v) => readQuiet(v.quietSites), () => {});
+  api.storage.onChanged.addListener((changes, area) => {
+    if (area === 'sync' && changes.quietSites) readQuiet(changes.quietSites.newValue);
+  });
+  const worthHolding = (files) => !quiet && files.some(isImage);
+
   const IMAGE_EXT = /\.(jpe?g|jfif|pjpeg|png|apng|webp|gif|avif|heic|heif|tiff?|bmp)$/i;
   function isImage(file) {
     if (file.type === 'image/svg+xml') return false;
@@ -344,7 +353,7 @@
     }
     const files = Array.from(input.files ?? []);
     lastSeen.set(input, fileKey(files));
-    if (!files.some(isImage)) return;
+    if (!worthHolding(files)) return;
     event.stopImmediatePropagation();
     swallowChange.add(input);
     // In a shadow tree `change` does not reach window: catch it on the input itself.
@@ -391,7 +400,7 @@
     const carrier = event.relatedTarget;
     if (!isFileInput(carrier) || carrier.isConnected) return;
     const files = Array.from(carrier.files ?? []);
-    if (!files.some(isImage)) return;
+    if (!worthHolding(files)) return;
     carrier.dataset.accepted = 'yes';
     hold(files, { path: 'picker', profile: false }, (outcome) => {
       if (outcome.action !== 'cancel' && outcome.replaced.length > 0) {
@@ -419,7 +428,7 @@
     if (!event.isTrusted || ours.has(event)) return;
     const dt = event.dataTransfer;
     const files = Array.from(dt?.files ?? []);
-    if (!files.some(isImage)) return;
+    if (!worthHolding(files)) return;
     const target = deepTarget(event, () => deepElementFromPoint(event.clientX, event.clientY));
     // Dropped straight onto a file input: the browser sets its files and fires change.
     if (isFileInput(target)) return;
@@ -455,7 +464,7 @@
     if (!event.isTrusted || ours.has(event)) return;
     const data = event.clipboardData;
     const files = Array.from(data?.files ?? []);
-    if (!files.some(isImage)) return;
+    if (!worthHolding(files)) return;
     event.preventDefault();
     event.stopImmediatePropagation();
     const target = deepTarget(event, deepActiveElement) ?? document.body;

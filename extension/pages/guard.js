@@ -100,6 +100,7 @@ async function check(index, file) {
       }
     }
     const { canvas, image } = await decode(file);
+    result.type = file.type || result.meta?.mime || '';
     result.analysis = engine.analyzeRgba(image.data, image.width, image.height, {
       has_location: Boolean(result.meta?.has_location),
     });
@@ -130,7 +131,8 @@ async function onRequest(msg) {
   if (choice === 'protect') {
     for (const r of warned) {
       try {
-        files.push({ index: r.index, file: await protect(r) });
+        const file = await applyChoice(r);
+        if (file) files.push({ index: r.index, file });
       } catch (err) {
         console.warn('Before You Post: could not protect', r.file.name, err);
         fixNotices.push('noticeFixFailed');
@@ -147,79 +149,178 @@ function randomSeed() {
   return seed;
 }
 
-// Faces masked irreversibly by the core (pixels decided in Rust); the browser re-encodes in the
-// original format. The new file carries no metadata at all, so no location either.
+const boxOf = (face) => ({ x: face.bbox[0], y: face.bbox[1], w: face.bbox[2], h: face.bbox[3] });
+
+// Faces masked irreversibly by the core (it decides every pixel); the browser re-encodes in the
+// original format and size. The new file carries no metadata at all, so no location either.
 async function maskedFile(r, faces) {
-  const type = WRITABLE[r.file.type];
-  if (!type || typeof engine.maskFaces !== 'function') throw new Error(`cannot write ${r.file.type}`);
+  const type = WRITABLE[r.type];
+  if (!type) throw new Error(`cannot write ${r.type}`);
   const { canvas, ctx, image } = await decode(r.file);
-  const boxes = faces.map((f) => ({ x: f.bbox[0], y: f.bbox[1], w: f.bbox[2], h: f.bbox[3] }));
   const [hi, lo] = randomSeed();
-  engine.maskFaces(image.data, image.width, image.height, boxes, hi, lo);
+  engine.maskFaces(image.data, image.width, image.height, faces.map(boxOf), hi, lo);
   ctx.putImageData(image, 0, 0);
   const quality = type === 'image/png' ? undefined
     : type === 'image/webp' && r.meta?.lossless ? 1
       : Math.min(1, Math.max(0.5, (r.meta?.jpeg_quality ?? 92) / 100));
   const blob = await canvas.convertToBlob({ type, quality });
-  return new File([blob], r.file.name, { type: r.file.type });
+  return new File([blob], r.file.name, { type: r.file.type || type });
 }
 
+// Location removed from the file's metadata; pixels, orientation and the rest untouched.
 async function strippedFile(r) {
   const bytes = new Uint8Array(await r.file.arrayBuffer());
-  const out = engine.stripLocation(bytes);
-  return new File([out], r.file.name, { type: r.file.type });
+  return new File([engine.stripLocation(bytes)], r.file.name, { type: r.file.type });
 }
 
-async function protect(r) {
-  const faces = r.analysis.faces;
+// What the user chose for one photo: a new file, or null to keep the original.
+async function applyChoice(r) {
+  const faces = r.analysis.faces.filter((_, i) => r.selected.has(i));
   if (faces.length > 0) return maskedFile(r, faces);
-  if (r.meta?.has_location) return strippedFile(r);
-  return r.file;
+  if (r.strip && r.meta?.has_location) return strippedFile(r);
+  return null;
 }
 
 // --- the warning ------------------------------------------------------------------------------
-function describe(r) {
-  const li = document.createElement('li');
-  li.dataset.photo = String(r.index);
-  const text = document.createElement('div');
-  const name = Object.assign(document.createElement('strong'), { textContent: r.file.name });
-  const list = document.createElement('ul');
+const el = (tag, props = {}, ...children) => {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+};
+
+function canMask(r) {
+  return Boolean(WRITABLE[r.type]) && r.meta?.can_mask !== false;
+}
+
+function drawPreview(r) {
+  const ctx = r.preview.getContext('2d');
+  const scale = r.preview.width / r.analysis.width;
+  ctx.drawImage(r.thumb, 0, 0);
   r.analysis.faces.forEach((face, i) => {
-    const item = document.createElement('li');
-    const grade = Object.assign(document.createElement('span'), {
-      className: `grade-${face.grade}`, textContent: t(`grade_${face.grade}`),
-    });
-    item.append(`${t('demoFace', [String(i + 1)])} `, grade, ` — ${face.reasons.map((x) => t(`reason_${x}`)).join(', ')}`);
-    list.append(item);
+    const [x, y, w, h] = (r.expanded[i] ? [r.expanded[i].x, r.expanded[i].y, r.expanded[i].w, r.expanded[i].h] : face.bbox)
+      .map((v) => v * scale);
+    const selected = r.selected.has(i);
+    ctx.setLineDash(selected ? [] : [6, 4]);
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = GRADE_COLOURS[face.grade] ?? '#d32f2f';
+    if (selected) {
+      ctx.fillStyle = 'rgba(20, 20, 20, 0.55)';
+      ctx.fillRect(x, y, w, h);
+    }
+    ctx.strokeRect(x, y, w, h);
+    ctx.setLineDash([]);
+    ctx.fillStyle = '#fff';
+    ctx.font = 'bold 16px system-ui';
+    ctx.fillText(String(i + 1), x + 4, y + 18);
   });
-  if (r.meta?.has_location) list.append(Object.assign(document.createElement('li'), { textContent: t('guardLocationFound') }));
-  text.append(name, list);
+}
+
+function metadataList(meta) {
+  const rows = [];
+  if (meta?.has_location) {
+    const where = meta.location
+      ? `${meta.location.latitude.toFixed(5)}, ${meta.location.longitude.toFixed(5)}`
+      : t('metaLocationText');
+    rows.push(['metaLocation', where]);
+  }
+  const device = [meta?.make, meta?.model].filter(Boolean).join(' ');
+  if (device) rows.push(['metaDevice', device]);
+  if (meta?.capture_time) rows.push(['metaTime', meta.capture_time]);
+  const owner = [meta?.artist, meta?.camera_owner_name, meta?.creator].filter(Boolean).join(', ');
+  if (owner) rows.push(['metaOwner', owner]);
+  const serial = [meta?.body_serial_number, meta?.lens_serial_number, meta?.xmp_serial_number].filter(Boolean).join(', ');
+  if (serial) rows.push(['metaSerial', serial]);
+  if (rows.length === 0) return null;
+  const dl = el('dl');
+  for (const [key, value] of rows) dl.append(el('dt', { textContent: t(key) }), el('dd', { textContent: value }));
+  return dl;
+}
+
+function describe(r, n) {
+  const li = el('li', { className: 'photo' });
+  li.dataset.photo = String(r.index);
+  const details = el('div', { className: 'photo-details' });
+  details.append(el('strong', { textContent: r.file.name }));
+  const faces = r.analysis.faces;
+  if (faces.length > 0) {
+    const fieldset = el('fieldset');
+    fieldset.append(el('legend', { textContent: t('guardFacesLegend') }));
+    const maskable = canMask(r);
+    faces.forEach((face, i) => {
+      const box = el('input', { type: 'checkbox', checked: r.selected.has(i), disabled: !maskable });
+      box.dataset.face = String(i);
+      box.addEventListener('change', () => {
+        if (box.checked) r.selected.add(i);
+        else r.selected.delete(i);
+        drawPreview(r);
+      });
+      const grade = el('span', { className: `grade-${face.grade}`, textContent: t(`grade_${face.grade}`) });
+      const reasons = face.reasons.map((x) => t(`reason_${x}`)).join(', ');
+      fieldset.append(el('label', {}, box, ` ${t('guardMaskFace', [String(i + 1)])} `, grade, ` — ${reasons}`));
+    });
+    if (!maskable) fieldset.append(el('p', { className: 'blocked', textContent: t('guardCannotMask') }));
+    details.append(fieldset);
+  }
+  const meta = metadataList(r.meta);
+  if (meta) details.append(meta);
+  if (r.meta?.has_location) {
+    const strip = el('input', { type: 'checkbox', checked: r.strip, disabled: r.meta.can_strip_location === false });
+    strip.dataset.strip = '';
+    strip.addEventListener('change', () => { r.strip = strip.checked; });
+    details.append(el('label', {}, strip, ` ${t('guardRemoveLocation')}`));
+  }
   r.preview.setAttribute('role', 'img');
-  r.preview.setAttribute('aria-label', t('demoPhotoLabel', [String(r.analysis.faces.length)]));
-  li.append(r.preview, text);
+  r.preview.setAttribute('aria-label', t('guardPreviewLabel', [String(n), String(faces.length)]));
+  // Clicking a face on the preview ticks or unticks it.
+  r.preview.addEventListener('click', (e) => {
+    const rect = r.preview.getBoundingClientRect();
+    const x = ((e.clientX - rect.left) / rect.width) * r.analysis.width;
+    const y = ((e.clientY - rect.top) / rect.height) * r.analysis.height;
+    const i = faces.findIndex((f, k) => {
+      const b = r.expanded[k] ?? boxOf(f);
+      return x >= b.x && x <= b.x + b.w && y >= b.y && y <= b.y + b.h;
+    });
+    const box = i >= 0 ? details.querySelector(`input[data-face="${i}"]`) : null;
+    if (box && !box.disabled) box.click();
+  });
+  drawPreview(r);
+  li.append(r.preview, details);
   return li;
+}
+
+function prepare(r) {
+  const faces = r.analysis.faces;
+  r.selected = new Set(canMask(r) ? faces.map((_, i) => i) : []);
+  r.strip = Boolean(r.meta?.has_location) && r.meta?.can_strip_location !== false;
+  r.expanded = faces.length > 0 && typeof engine.maskedBoxes === 'function'
+    ? engine.maskedBoxes(r.analysis.width, r.analysis.height, faces.map(boxOf))
+    : [];
+  r.thumb = r.preview;
+  r.preview = Object.assign(document.createElement('canvas'), { width: r.thumb.width, height: r.thumb.height });
 }
 
 function ask(warned, context) {
   localise();
+  warned.forEach(prepare);
   const faces = warned.reduce((n, r) => n + r.analysis.faces.length, 0);
-  document.getElementById('dialog-title').textContent = t(context.profile ? 'guardTitleProfile' : 'guardTitle');
+  const title = context.profile ? 'guardTitleProfile' : faces > 0 ? 'guardTitle' : 'guardTitleLocation';
+  document.getElementById('dialog-title').textContent = t(title);
   const audience = context.audience === 'restricted' ? t('guardAudienceRestricted') : t('guardAudiencePublic');
-  document.getElementById('dialog-summary').textContent = `${t('guardSummary', [String(faces)])} ${audience}`;
-  document.getElementById('photos').replaceChildren(...warned.map(describe));
+  const summary = faces > 0 ? t('guardSummary', [String(faces)]) : t('guardSummaryLocation');
+  document.getElementById('dialog-summary').textContent = `${summary} ${audience}`;
+  document.getElementById('learn-more').href = api.runtime.getURL('pages/explainer.html');
+  document.getElementById('photos').replaceChildren(...warned.map((r, i) => describe(r, i + 1)));
+  const quiet = document.getElementById('quiet');
+  quiet.checked = false;
   const backdrop = document.getElementById('backdrop');
-  const buttons = [...document.querySelectorAll('#actions button')];
-  const canProtect = warned.every((r) =>
-    (r.analysis.faces.length === 0 || (WRITABLE[r.file.type] && typeof engine.maskFaces === 'function'))
-    && (!r.meta?.has_location || r.analysis.faces.length > 0 || typeof engine.stripLocation === 'function'));
-  document.getElementById('protect').disabled = !canProtect;
   backdrop.hidden = false;
-  focusWhenShown = canProtect ? buttons[0] : buttons[1];
+  focusWhenShown = document.getElementById('protect');
   return new Promise((resolve) => {
     const done = (choice) => {
       backdrop.hidden = true;
       document.removeEventListener('keydown', onKey, true);
-      for (const b of buttons) b.onclick = null;
+      for (const id of ['protect', 'anyway', 'cancel']) document.getElementById(id).onclick = null;
+      if (choice !== 'cancel' && quiet.checked && context.site) rememberQuiet(context.site);
       resolve(choice);
     };
     const onKey = (e) => {
@@ -228,7 +329,7 @@ function ask(warned, context) {
         done('cancel');
       } else if (e.key === 'Tab') {
         // Focus stays in the dialog.
-        const usable = buttons.filter((b) => !b.disabled);
+        const usable = [...document.querySelectorAll('#dialog a[href], #dialog input:not(:disabled), #dialog button:not(:disabled)')];
         const i = usable.indexOf(document.activeElement);
         const next = e.shiftKey ? (i <= 0 ? usable.length - 1 : i - 1) : (i + 1) % usable.length;
         e.preventDefault();
@@ -240,4 +341,10 @@ function ask(warned, context) {
     document.getElementById('anyway').onclick = () => done('anyway');
     document.getElementById('cancel').onclick = () => done('cancel');
   });
+}
+
+// "Don't ask again on this site": the content script stops holding there; undone from the popup.
+async function rememberQuiet(site) {
+  const { quietSites = {} } = await api.storage.sync.get('quietSites');
+  await api.storage.sync.set({ quietSites: { ...quietSites, [site]: true } });
 }

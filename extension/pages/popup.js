@@ -37,8 +37,24 @@ async function showSite() {
   section.hidden = false;
   section.dataset.state = status.listed ? 'listed' : status.enabled ? 'enabled' : 'off';
   const host = new URL(status.origin).host;
+  const { quietSites = {} } = await api.storage.sync.get('quietSites');
+  const hostname = new URL(status.origin).hostname;
+  if (quietSites[hostname] && (status.listed || status.enabled)) {
+    section.dataset.state = 'quiet';
+    text.textContent = t('siteQuiet');
+    button.textContent = t('siteAskAgain');
+    button.hidden = false;
+    button.onclick = async () => {
+      const { quietSites: now = {} } = await api.storage.sync.get('quietSites');
+      delete now[hostname];
+      await api.storage.sync.set({ quietSites: now });
+      showSite();
+    };
+    return;
+  }
   if (status.listed) {
     text.textContent = t('siteListed', [host]);
+    button.hidden = true;
     return;
   }
   text.textContent = t(status.enabled ? 'siteEnabled' : 'siteOff', [host]);

@@ -83,6 +83,7 @@ async function readBody(req) {
 
 export async function startServer({ root = FIXTURES, log = false } = {}) {
   const uploads = [];
+  const bodies = []; // the bytes of each upload, same order as uploads
 
   async function recordUpload(req) {
     const body = await readBody(req);
@@ -94,11 +95,13 @@ export async function startServer({ root = FIXTURES, log = false } = {}) {
       for (const part of parseMultipart(body, boundary[1] ?? boundary[2])) {
         if (part.filename === null) continue; // a plain form field, not a file
         recorded.push(describe(part.content, part.filename, part.contentType, part.name));
+        bodies.push(Buffer.from(part.content));
       }
     } else {
       const url = new URL(req.url, 'http://127.0.0.1');
       const filename = req.headers['x-filename'] ?? url.searchParams.get('name');
       recorded.push(describe(body, filename, type || null, null));
+      bodies.push(body);
     }
     for (const r of recorded) uploads.push({ ...r, at });
     return recorded;
@@ -158,7 +161,11 @@ export async function startServer({ root = FIXTURES, log = false } = {}) {
     origin: `http://127.0.0.1:${port}`,
     url: (path = '/') => new URL(path, `http://127.0.0.1:${port}`).href,
     uploads: () => uploads.slice(),
-    clearUploads: () => void uploads.splice(0),
+    uploadBytes: (i) => bodies[i],
+    clearUploads: () => {
+      uploads.splice(0);
+      bodies.splice(0);
+    },
     close: () => new Promise((ok) => {
       server.closeAllConnections?.();
       server.close(() => ok());
