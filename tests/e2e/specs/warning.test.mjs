@@ -23,6 +23,7 @@ let page;
 let scratch;
 let FACE_GPS; // JPEG of the astronaut with GPS, device and time
 let PLACE_GPS; // JPEG without faces, with GPS
+let ROTATED; // the astronaut stored turned a quarter, upright only through EXIF Orientation 6
 
 // exiftool's view of a file: every tag, grouped, numbers as numbers.
 function exif(path) {
@@ -30,28 +31,34 @@ function exif(path) {
 }
 const locationTags = (tags) => Object.keys(tags).filter((k) => /GPS|City|Country|Location|Sub-location|Province/i.test(k));
 
-// A JPEG made by Chromium from a PNG, then tagged with exiftool.
-async function taggedJpeg(png, name) {
+// A JPEG made by Chromium from a PNG, then tagged with exiftool. With `quarterTurn`, the pixels
+// are stored turned 90 degrees anticlockwise, to be shown upright through Orientation 6.
+async function taggedJpeg(png, name, { quarterTurn = false } = {}) {
   const p = await browser.context.newPage();
   await p.goto(server.url('/plain.html'));
-  const b64 = await p.evaluate(async (data) => {
+  const b64 = await p.evaluate(async ([data, turn]) => {
     const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
     const bitmap = await createImageBitmap(new Blob([bytes]));
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-    canvas.getContext('2d').drawImage(bitmap, 0, 0);
+    const canvas = turn ? new OffscreenCanvas(bitmap.height, bitmap.width) : new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext('2d');
+    if (turn) {
+      ctx.translate(0, bitmap.width);
+      ctx.rotate(-Math.PI / 2);
+    }
+    ctx.drawImage(bitmap, 0, 0);
     const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 });
     const out = new Uint8Array(await blob.arrayBuffer());
     let s = '';
     for (let i = 0; i < out.length; i += 0x8000) s += String.fromCharCode(...out.subarray(i, i + 0x8000));
     return btoa(s);
-  }, readFileSync(png).toString('base64'));
+  }, [readFileSync(png).toString('base64'), quarterTurn]);
   await p.close();
   const path = join(scratch.dir, name);
   writeFileSync(path, Buffer.from(b64, 'base64'));
   execFileSync('exiftool', ['-q', '-overwrite_original',
     '-GPSLatitude=48.8584', '-GPSLatitudeRef=N', '-GPSLongitude=2.2945', '-GPSLongitudeRef=E',
     '-XMP:City=Paris', '-IPTC:City=Paris', '-Make=Fixture', '-Model=Camera 1',
-    '-DateTimeOriginal=2026:05:01 10:00:00', path]);
+    '-DateTimeOriginal=2026:05:01 10:00:00', ...(quarterTurn ? ['-Orientation#=6'] : []), path]);
   return path;
 }
 
@@ -62,6 +69,7 @@ before(async () => {
   scratch = tempDir('warning-files');
   FACE_GPS = await taggedJpeg(FACE, 'portrait.jpg');
   PLACE_GPS = await taggedJpeg(NO_FACE, 'cafe.jpg');
+  ROTATED = await taggedJpeg(FACE, 'rotated.jpg', { quarterTurn: true });
 });
 
 after(async () => {
@@ -116,7 +124,28 @@ async function compare(original, changed) {
         minX = Math.min(minX, px); maxX = Math.max(maxX, px); minY = Math.min(minY, py); maxY = Math.max(maxY, py);
       }
     }
-    return { sameSize: true, width: x.width, height: x.height, changed, halves, box: [minX, minY, maxX - minX + 1, maxY - minY + 1] };
+    // Re-encoding a JPEG changes pixels a little everywhere: masking changes whole 16 px blocks a lot.
+    const B = 16;
+    let bx0 = Infinity; let by0 = Infinity; let bx1 = -1; let by1 = -1;
+    for (let by = 0; by + B <= x.height; by += B) {
+      for (let bx = 0; bx + B <= x.width; bx += B) {
+        let sum = 0;
+        for (let yy = by; yy < by + B; yy++) {
+          for (let xx = bx; xx < bx + B; xx++) {
+            const i = (yy * x.width + xx) * 4;
+            sum += Math.abs(x.data[i] - y.data[i]) + Math.abs(x.data[i + 1] - y.data[i + 1]) + Math.abs(x.data[i + 2] - y.data[i + 2]);
+          }
+        }
+        if (sum / (B * B * 3) > 12) {
+          bx0 = Math.min(bx0, bx); by0 = Math.min(by0, by); bx1 = Math.max(bx1, bx + B); by1 = Math.max(by1, by + B);
+        }
+      }
+    }
+    return {
+      sameSize: true, width: x.width, height: x.height, changed, halves,
+      box: [minX, minY, maxX - minX + 1, maxY - minY + 1],
+      maskedBlocks: [bx0, by0, bx1 - bx0, by1 - by0],
+    };
   }, [original.toString('base64'), changed.toString('base64')]);
 }
 
@@ -134,6 +163,20 @@ test('"Protect and post" masks the face: same name, type and size, pixels change
   assert.ok(w * h < 0.35 * diff.width * diff.height, `changes spread over ${w}x${h}`);
   // The astronaut's face is in the upper middle of the photo.
   assert.ok(diff.box[1] < diff.height / 2, `masked area starts at y=${diff.box[1]}`);
+});
+
+test('EXIF orientation: the mask lands on the face as displayed', async () => {
+  const frame = await pick([ROTATED]);
+  assert.equal(await frame.locator('input[data-face]').count(), 1, 'the upright face is found');
+  await frame.click('#protect');
+  const [up] = await uploaded(1);
+  // Compared as displayed (orientation applied to the original; the new file is stored upright).
+  const diff = await compare(readFileSync(ROTATED), up.bytes);
+  assert.equal(diff.sameSize, true, 'same displayed size');
+  assert.ok(diff.changed > 5000);
+  const [, top, w, h] = diff.maskedBlocks;
+  assert.ok(top < diff.height / 2 && w * h < 0.35 * diff.width * diff.height,
+    `masked area ${diff.maskedBlocks} is not the upright face`);
 });
 
 test('unticking a face masks only the other one', async () => {
