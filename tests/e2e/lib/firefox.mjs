@@ -134,6 +134,12 @@ export async function launchFirefox(geckodriver) {
       installAddon: (dir) => call(base, 'POST', `${s}/moz/addon/install`, { path: dir, temporary: true }),
       goto: (url) => call(base, 'POST', `${s}/url`, { url }),
       execute: (script, args = []) => call(base, 'POST', `${s}/execute/sync`, { script, args }),
+      // Element helpers (W3C WebDriver): find by CSS, type into (a file input takes a path), click.
+      find: async (css) => Object.values(await call(base, 'POST', `${s}/element`, { using: 'css selector', value: css }))[0],
+      sendKeys: (el, text) => call(base, 'POST', `${s}/element/${el}/value`, { text }),
+      click: (el) => call(base, 'POST', `${s}/element/${el}/click`, {}),
+      // Into the n-th frame of the current document (null: back to the top document).
+      frame: (id) => call(base, 'POST', `${s}/frame`, { id }),
       close: async () => {
         await call(base, 'DELETE', s).catch(() => {});
         await stopDriver();
