@@ -314,3 +314,60 @@ proptest! {
         let _ = strip_location(&d);
     }
 }
+
+fn meta_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/fixtures/meta/{name}", env!("CARGO_MANIFEST_DIR"))).expect(name)
+}
+
+/// HEIF containers (see tests/fixtures/meta/LICENSES.md): EXIF and XMP items edited in place.
+#[test]
+fn heif_and_avif_items_are_read_and_stripped_in_place() {
+    for (name, format) in [("tagged.avif", Format::Avif), ("tagged.heic", Format::Heic)] {
+        let d = meta_fixture(name);
+        let i = inspect(&d).unwrap();
+        assert_eq!(i.format, Some(format), "{name}");
+        assert_eq!((i.width, i.height), (Some(64), Some(43)), "{name}");
+        assert_eq!(i.location_sources, vec![LocationSource::ExifGps, LocationSource::Xmp], "{name}");
+        assert_eq!((i.make.as_deref(), i.orientation), (Some("Canon"), Some(6)), "{name}");
+        assert!(i.can_strip_location, "{name}");
+        assert_eq!(i.can_mask, format == Format::Avif, "{name}: {:?}", i.mask_blocker);
+        let out = strip_location(&d).unwrap();
+        assert_eq!(out.len(), d.len(), "{name}");
+        let after = exif_json(&out, &format!("after-{name}"));
+        assert_eq!(location_keys(&after), Vec::<String>::new(), "{name}");
+        assert_eq!(after.get("IFD0:Orientation"), Some(&Value::from(6)), "{name}");
+        assert_eq!(after.get("XMP-dc:Creator"), Some(&Value::from("Jane Doe")), "{name}");
+        assert!(!inspect(&out).unwrap().has_location, "{name}");
+    }
+}
+
+/// The committed fuzz seeds are what they claim: every one has location, none after strip.
+#[test]
+fn committed_tagged_fixtures_strip_clean() {
+    for name in ["tagged.jpg", "tagged.png", "tagged.webp", "tagged.tif", "tagged.gif", "tagged.avif", "tagged.heic"] {
+        let d = meta_fixture(name);
+        assert!(inspect(&d).unwrap().has_location, "{name}");
+        let out = strip_location(&d).unwrap();
+        assert!(!inspect(&out).unwrap().has_location, "{name}");
+        assert_eq!(location_keys(&exif_json(&out, &format!("seed-{name}"))), Vec::<String>::new(), "{name}");
+    }
+}
+
+/// A JPEG carrying another JPEG after its EOI (as MPF files do): location in the embedded
+/// one is reported and removed without moving any byte.
+#[test]
+fn location_in_an_embedded_jpeg_is_found_and_removed() {
+    let (outer, inner) = (photo("rocket.jpg"), meta_fixture("tagged.jpg"));
+    let d = [outer.as_slice(), inner.as_slice()].concat();
+    let i = inspect(&d).unwrap();
+    assert!(i.has_location && i.make.is_none(), "{i:?}");
+    let out = strip_location(&d).unwrap();
+    assert_eq!(out.len(), d.len());
+    assert!(out[..outer.len()] == outer[..]);
+    assert!(!inspect(&out).unwrap().has_location);
+    let embedded = exif_json(&out[outer.len()..], "embedded.jpg");
+    assert_eq!(location_keys(&embedded), Vec::<String>::new(), "{embedded:?}");
+    assert!(!embedded.contains_key("ExifTool:Warning"), "{embedded:?}");
+    assert_eq!(embedded.get("IPTC:By-line"), Some(&Value::from("Jane Doe")));
+    assert_eq!(embedded.get("IFD0:Make"), Some(&Value::from("Canon")));
+}

@@ -112,16 +112,20 @@ pub(crate) fn read_irb(d: &[u8], ins: &mut Inspection) {
 }
 
 /// The Photoshop block without location: IPTC datasets dropped, EXIF GPS and XMP location
-/// blanked in place. `None` if nothing changed. Never longer than the input.
-pub(crate) fn strip_irb(d: &[u8]) -> Option<Vec<u8>> {
+/// blanked in place. `None` if nothing changed. Never longer than the input; with
+/// `same_size`, the IPTC data is zero-padded to its old length instead of shrinking.
+pub(crate) fn strip_irb(d: &[u8], same_size: bool) -> Option<Vec<u8>> {
     let (res, end) = resources(d);
     let mut out = Vec::with_capacity(d.len());
     let mut changed = false;
     for r in res {
         match r.id {
             0x0404 => {
-                if let Some(iim) = strip_iim(&d[r.data.clone()]) {
+                if let Some(mut iim) = strip_iim(&d[r.data.clone()]) {
                     changed = true;
+                    if same_size {
+                        iim.resize(r.data.len(), 0);
+                    }
                     out.extend_from_slice(&d[r.header.clone()]);
                     out.extend_from_slice(&(iim.len() as u32).to_be_bytes());
                     out.extend_from_slice(&iim);
@@ -174,12 +178,13 @@ mod tests {
         read_irb(&irb, &mut ins);
         assert!(ins.has_location && ins.has_iptc);
         assert_eq!(ins.creator.as_deref(), Some("Jane"));
-        let out = strip_irb(&irb).unwrap();
+        let out = strip_irb(&irb, false).unwrap();
+        assert_eq!(strip_irb(&irb, true).unwrap().len(), irb.len());
         assert!(out.len() < irb.len());
         let mut ins = Inspection::default();
         read_irb(&out, &mut ins);
         assert!(!ins.has_location && ins.has_iptc);
         assert_eq!(ins.creator.as_deref(), Some("Jane"));
-        assert!(strip_irb(&out).is_none());
+        assert!(strip_irb(&out, false).is_none());
     }
 }

@@ -103,7 +103,7 @@ fn luma_table(p: &[u8]) -> Option<[u16; 64]> {
 }
 
 pub(crate) fn inspect(d: &[u8], ins: &mut Inspection) -> Result<(), ErrorCode> {
-    let (segs, _) = segments(d)?;
+    let (segs, sos) = segments(d)?;
     let mut frame = false;
     for s in &segs {
         let p = &d[s.payload.clone()];
@@ -121,17 +121,38 @@ pub(crate) fn inspect(d: &[u8], ins: &mut Inspection) -> Result<(), ErrorCode> {
                 }
             }
             0xDB if ins.jpeg_quality.is_none() => ins.jpeg_quality = luma_table(p).map(|t| quality(&t)),
-            0xE1 if p.starts_with(EXIF) => tiff::read_exif(&p[EXIF.len()..], ins),
-            0xE1 if p.starts_with(XMP) => xmp::read(&p[XMP.len()..], ins),
-            0xE1 if p.starts_with(XMP_EXT) => xmp::read(p.get(XMP_EXT.len() + 40..).unwrap_or(&[]), ins),
-            0xED if p.starts_with(PHOTOSHOP) => iptc::read_irb(&p[PHOTOSHOP.len()..], ins),
+            0xE1 | 0xED => read_app(s.marker, p, ins),
             _ => {}
         }
     }
     if !frame {
         return Err(ErrorCode::CorruptFile);
     }
+    // Location in JPEGs embedded after the primary image (MPF) is reported too, since
+    // strip removes it there; their other fields (a gain map's camera) are not.
+    let end = scan_end(d, sos);
+    for (marker, r) in embedded_app_segments(&d[end..]) {
+        let mut e = Inspection::default();
+        read_app(marker, &d[end + r.start..end + r.end], &mut e);
+        for s in e.location_sources {
+            ins.add_location_source(s);
+        }
+    }
     Ok(())
+}
+
+fn read_app(marker: u8, p: &[u8], ins: &mut Inspection) {
+    if marker == 0xED {
+        if p.starts_with(PHOTOSHOP) {
+            iptc::read_irb(&p[PHOTOSHOP.len()..], ins);
+        }
+    } else if p.starts_with(EXIF) {
+        tiff::read_exif(&p[EXIF.len()..], ins);
+    } else if p.starts_with(XMP) {
+        xmp::read(&p[XMP.len()..], ins);
+    } else if p.starts_with(XMP_EXT) {
+        xmp::read(p.get(XMP_EXT.len() + 40..).unwrap_or(&[]), ins);
+    }
 }
 
 pub(crate) fn strip(d: &[u8]) -> Result<Vec<u8>, ErrorCode> {
@@ -144,7 +165,7 @@ pub(crate) fn strip(d: &[u8]) -> Result<Vec<u8>, ErrorCode> {
         last = s.whole.end;
         let p = &d[s.payload.clone()];
         if s.marker == 0xED && p.starts_with(PHOTOSHOP) {
-            if let Some(irb) = iptc::strip_irb(&p[PHOTOSHOP.len()..]) {
+            if let Some(irb) = iptc::strip_irb(&p[PHOTOSHOP.len()..], false) {
                 let len = 2 + PHOTOSHOP.len() + irb.len();
                 let len = u16::try_from(len).map_err(|_| ErrorCode::StripUnsupported)?;
                 out.extend_from_slice(&[0xFF, 0xED]);
@@ -167,7 +188,20 @@ pub(crate) fn strip(d: &[u8]) -> Result<Vec<u8>, ErrorCode> {
     // Data after EOI (MPF secondary images, some phones' extra JPEGs): same-size edits only,
     // so offsets that point into it stay right.
     if let Some(trailer) = out.get_mut(trailer_from..) {
-        strip_embedded(trailer);
+        for (marker, r) in embedded_app_segments(trailer) {
+            let p = &mut trailer[r];
+            if marker == 0xE1 {
+                edit_app1(p);
+            } else if p.starts_with(PHOTOSHOP) {
+                // Same size: the shorter block is followed by zero padding.
+                if let Some(irb) = iptc::strip_irb(&p[PHOTOSHOP.len()..], true) {
+                    let body = &mut p[PHOTOSHOP.len()..];
+                    if irb.len() == body.len() {
+                        body.copy_from_slice(&irb);
+                    }
+                }
+            }
+        }
     }
     Ok(out)
 }
@@ -190,12 +224,13 @@ fn scan_end(d: &[u8], sos: usize) -> usize {
     find(d, &[0xFF, 0xD9], sos).map_or(d.len(), |p| p + 2)
 }
 
-/// Same-size location removal in JPEGs embedded after the primary image.
-fn strip_embedded(t: &mut [u8]) {
+/// Marker and payload range of the APP1 and APP13 segments of JPEGs embedded in `t`
+/// (data after the EOI).
+fn embedded_app_segments(t: &[u8]) -> Vec<(u8, Range<usize>)> {
+    let mut out = Vec::new();
     let mut i = 0;
     while let Some(p) = find(t, &[0xFF, 0xD8, 0xFF], i) {
         let mut j = p + 2;
-        // Walk this embedded JPEG's header segments, editing APP1 in place.
         while t.get(j) == Some(&0xFF) {
             let Some(&marker) = t.get(j + 1) else { break };
             if marker == 0xFF {
@@ -204,16 +239,17 @@ fn strip_embedded(t: &mut [u8]) {
             }
             let Some(len) = be16(t, j + 2).map(usize::from) else { break };
             let end = j + 2 + len;
-            if len < 2 || end > t.len() || marker == 0xDA || marker == 0xD9 {
+            if len < 2 || end > t.len() || matches!(marker, 0xDA | 0xD9 | 0xD8) {
                 break;
             }
-            if marker == 0xE1 {
-                edit_app1(&mut t[j + 4..end]);
+            if marker == 0xE1 || marker == 0xED {
+                out.push((marker, j + 4..end));
             }
             j = end;
         }
         i = p + 3;
     }
+    out
 }
 
 #[cfg(test)]

@@ -281,7 +281,7 @@ fn strip_tiff(d: &[u8]) -> Result<Vec<u8>, ErrorCode> {
     let mut shrink = Vec::new();
     for (tag, new) in [
         (TAG_IPTC, t.ifd0_value(TAG_IPTC).and_then(|r| iptc::strip_iim(&d[r]))),
-        (TAG_PHOTOSHOP, t.ifd0_value(TAG_PHOTOSHOP).and_then(|r| iptc::strip_irb(&d[r]))),
+        (TAG_PHOTOSHOP, t.ifd0_value(TAG_PHOTOSHOP).and_then(|r| iptc::strip_irb(&d[r], true))),
     ] {
         if let (Some(e), Some(new)) = (t.find(ifd0, tag), new) {
             let r = t.value_range(&e).ok_or(ErrorCode::CorruptFile)?;

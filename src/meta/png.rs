@@ -253,7 +253,7 @@ fn strip_text(kind: &[u8; 4], p: &[u8]) -> Option<Option<(&'static [u8], Vec<u8>
         }
         Profile::Xmp => xmp::blank_location(&mut data),
         Profile::Iptc if data.first() == Some(&0x1C) => iptc::strip_iim(&data).map(|n| data = n).is_some(),
-        Profile::Iptc | Profile::Irb => iptc::strip_irb(&data).map(|n| data = n).is_some(),
+        Profile::Iptc | Profile::Irb => iptc::strip_irb(&data, false).map(|n| data = n).is_some(),
     };
     if !changed {
         return None;
