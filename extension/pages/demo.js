@@ -2,7 +2,7 @@
 // shows what a face scraper would find. Works as an extension page and served over http;
 // the photo never leaves the page.
 import init, { analyzeRgba } from '../wasm/before_you_post.js';
-import { loadMessages, localise, t } from './i18n.js';
+import { loadMessages, localise, pageLanguage, t } from './i18n.js';
 
 const GRADE_COLOURS = { very_high: '#d32f2f', high: '#e64a19', medium: '#f9a825', low: '#43a047' };
 const engine = init({ module_or_path: new URL('../wasm/before_you_post_bg.wasm', import.meta.url) });
@@ -89,4 +89,5 @@ function wire() {
 
 await loadMessages();
 localise();
+document.getElementById('explainer-link').search = `?lang=${pageLanguage()}`;
 wire();
