@@ -110,7 +110,8 @@ pub fn mask_faces(rgba: &mut [u8], width: u32, height: u32, boxes: &[MaskBox], s
     let mut rng = SplitMix(seed);
     for b in boxes {
         let Some(rect) = expanded_box(b, width, height)? else { continue };
-        let cell = ((b.w.max(b.h) / CELLS_ACROSS).round() as u32).max(MIN_CELL);
+        // Huge boxes saturate the cast; a cell never needs to exceed the rectangle.
+        let cell = ((b.w.max(b.h) / CELLS_ACROSS).round() as u32).max(MIN_CELL).min(rect.w.max(rect.h));
         mask_rect(rgba, width as usize * 4, rect, cell, &mut rng);
     }
     Ok(())
@@ -119,9 +120,9 @@ pub fn mask_faces(rgba: &mut [u8], width: u32, height: u32, boxes: &[MaskBox], s
 fn mask_rect(rgba: &mut [u8], stride: usize, rect: MaskRect, cell: u32, rng: &mut SplitMix) {
     let (x_end, y_end) = (rect.x + rect.w, rect.y + rect.h);
     for cy in (rect.y..y_end).step_by(cell as usize) {
-        let rows = cy as usize..(cy + cell).min(y_end) as usize;
+        let rows = cy as usize..cy.saturating_add(cell).min(y_end) as usize;
         for cx in (rect.x..x_end).step_by(cell as usize) {
-            let cols = cx as usize * 4..(cx + cell).min(x_end) as usize * 4;
+            let cols = cx as usize * 4..cx.saturating_add(cell).min(x_end) as usize * 4;
             let mut sum = [0u64; 3];
             for y in rows.clone() {
                 for px in rgba[y * stride + cols.start..y * stride + cols.end].chunks_exact(4) {
@@ -169,5 +170,9 @@ mod tests {
         let bad = MaskBox { x: f32::INFINITY, ..b };
         assert_eq!(mask_faces(&mut px, 2, 2, &[b, bad], 1), Err(ErrorCode::InvalidBox));
         assert_eq!(px, [7; 16], "nothing is masked when a box is invalid");
+        // Found by fuzzing: a huge box made the cell size overflow.
+        let huge = MaskBox { x: -1e30, y: -1e30, w: 3e38, h: 3e38 };
+        mask_faces(&mut px, 2, 2, &[huge], 1).unwrap();
+        assert!(px.chunks(4).all(|p| p[3] == 7));
     }
 }

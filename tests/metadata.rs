@@ -371,3 +371,13 @@ fn location_in_an_embedded_jpeg_is_found_and_removed() {
     assert_eq!(embedded.get("IPTC:By-line"), Some(&Value::from("Jane Doe")));
     assert_eq!(embedded.get("IFD0:Make"), Some(&Value::from("Canon")));
 }
+
+/// Inputs found by `.ci/fuzz`, kept as regressions.
+#[test]
+fn fuzz_regressions() {
+    let gif = meta_fixture("fuzz-gif-damaged-trailer.gif");
+    assert!(inspect(&gif).is_ok());
+    let out = strip_location(&gif).unwrap();
+    let i = inspect(&out).expect("stripped GIF still readable");
+    assert!(!i.has_location);
+}

@@ -9,7 +9,8 @@ use std::ops::Range;
 
 struct Layout {
     frames: u32,
-    xmp: Vec<Range<usize>>,
+    /// (whole extension block, XMP bytes up to the block terminator)
+    xmp: Vec<(Range<usize>, Range<usize>)>,
 }
 
 /// Skips sub-blocks from `i`; returns the index after the terminator.
@@ -41,7 +42,7 @@ fn layout(d: &[u8]) -> Result<Layout, ErrorCode> {
                 if label == 0xFF && d.get(body + 1..body + 12) == Some(b"XMP DataXMP") {
                     let start = body + 12;
                     let Some(end) = sub_blocks(d, start) else { return cut(l) };
-                    l.xmp.push(start..end - 1);
+                    l.xmp.push((i..end, start..end - 1));
                     i = end;
                 } else {
                     let Some(end) = sub_blocks(d, body) else { return cut(l) };
@@ -71,7 +72,7 @@ pub(crate) fn inspect(d: &[u8], ins: &mut Inspection) -> Result<(), ErrorCode> {
     ins.animated = l.frames > 1;
     ins.lossless = true;
     ins.bits_per_channel = Some(8);
-    for r in l.xmp {
+    for (_, r) in l.xmp {
         xmp::read(&d[r], ins);
     }
     Ok(())
@@ -80,13 +81,22 @@ pub(crate) fn inspect(d: &[u8], ins: &mut Inspection) -> Result<(), ErrorCode> {
 pub(crate) fn strip(d: &[u8]) -> Result<Vec<u8>, ErrorCode> {
     let l = layout(d)?;
     let mut out = d.to_vec();
-    for r in l.xmp {
+    for (_, r) in &l.xmp {
         // The packet ends where its text ends; the trailer bytes are not text.
         let text_end = out[r.clone()].iter().rposition(|&c| c == b'>').map_or(r.start, |p| r.start + p + 1);
-        let x = &mut out[r.start..text_end];
-        xmp::blank_location(x);
-        // Blanking never writes a zero byte, which would end the sub-block chain early.
-        debug_assert!(!x.contains(&0));
+        xmp::blank_location(&mut out[r.start..text_end]);
+    }
+    // With a damaged magic trailer the edited text can re-chain the sub-blocks; then the
+    // XMP blocks are dropped whole instead.
+    let same = layout(&out).is_ok_and(|o| o.frames == l.frames && o.xmp.iter().map(|x| &x.0).eq(l.xmp.iter().map(|x| &x.0)));
+    if !same {
+        out.clear();
+        let mut last = 0;
+        for (block, _) in &l.xmp {
+            out.extend_from_slice(&d[last..block.start]);
+            last = block.end;
+        }
+        out.extend_from_slice(&d[last..]);
     }
     Ok(out)
 }
