@@ -53,9 +53,17 @@ function onError(msg) {
 // The content script shows our frame after the verdict; focus can only move in once it is shown.
 let focusWhenShown = null;
 function shown() {
-  window.focus();
-  focusWhenShown?.focus();
+  const target = focusWhenShown;
   focusWhenShown = null;
+  // The frame becomes visible a moment after the message (it lives in the page's layout):
+  // retry briefly until focus lands.
+  let tries = 0;
+  const attempt = () => {
+    window.focus();
+    target?.focus();
+    if (target && document.activeElement !== target && tries++ < 80) setTimeout(attempt, 25);
+  };
+  attempt();
 }
 
 // --- checking ---------------------------------------------------------------------------------
