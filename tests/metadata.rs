@@ -322,7 +322,11 @@ fn meta_fixture(name: &str) -> Vec<u8> {
 /// HEIF containers (see tests/fixtures/meta/LICENSES.md): EXIF and XMP items edited in place.
 #[test]
 fn heif_and_avif_items_are_read_and_stripped_in_place() {
-    for (name, format) in [("tagged.avif", Format::Avif), ("tagged.heic", Format::Heic)] {
+    // ExifTool 12.57 cannot read EXIF stored in `idat` (construction method 1): for that file
+    // the EXIF side is checked by the core's own reading only.
+    for (name, format, exiftool_sees_exif) in
+        [("tagged.avif", Format::Avif, true), ("tagged.heic", Format::Heic, true), ("tagged-idat.heic", Format::Heic, false)]
+    {
         let d = meta_fixture(name);
         let i = inspect(&d).unwrap();
         assert_eq!(i.format, Some(format), "{name}");
@@ -335,16 +339,19 @@ fn heif_and_avif_items_are_read_and_stripped_in_place() {
         assert_eq!(out.len(), d.len(), "{name}");
         let after = exif_json(&out, &format!("after-{name}"));
         assert_eq!(location_keys(&after), Vec::<String>::new(), "{name}");
-        assert_eq!(after.get("IFD0:Orientation"), Some(&Value::from(6)), "{name}");
+        if exiftool_sees_exif {
+            assert_eq!(after.get("IFD0:Orientation"), Some(&Value::from(6)), "{name}");
+        }
         assert_eq!(after.get("XMP-dc:Creator"), Some(&Value::from("Jane Doe")), "{name}");
-        assert!(!inspect(&out).unwrap().has_location, "{name}");
+        let i = inspect(&out).unwrap();
+        assert!(!i.has_location && i.orientation == Some(6) && i.make.as_deref() == Some("Canon"), "{name}: {i:?}");
     }
 }
 
 /// The committed fuzz seeds are what they claim: every one has location, none after strip.
 #[test]
 fn committed_tagged_fixtures_strip_clean() {
-    for name in ["tagged.jpg", "tagged.png", "tagged.webp", "tagged.tif", "tagged.gif", "tagged.avif", "tagged.heic"] {
+    for name in ["tagged.jpg", "tagged.png", "tagged.webp", "tagged.tif", "tagged.gif", "tagged.avif", "tagged.heic", "tagged-idat.heic"] {
         let d = meta_fixture(name);
         assert!(inspect(&d).unwrap().has_location, "{name}");
         let out = strip_location(&d).unwrap();

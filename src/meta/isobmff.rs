@@ -38,8 +38,11 @@ pub(crate) fn sniff(d: &[u8]) -> Option<Format> {
     }
 }
 
-/// Boxes in `d[range]`: (type, content range).
-fn boxes(d: &[u8], r: Range<usize>) -> Result<Vec<([u8; 4], Range<usize>)>, ErrorCode> {
+/// A box's type and content range.
+type Bx = ([u8; 4], Range<usize>);
+
+/// Boxes in `d[range]`.
+fn boxes(d: &[u8], r: Range<usize>) -> Result<Vec<Bx>, ErrorCode> {
     let mut out = Vec::new();
     let mut i = r.start;
     while i + 8 <= r.end {
@@ -64,9 +67,11 @@ fn boxes(d: &[u8], r: Range<usize>) -> Result<Vec<([u8; 4], Range<usize>)>, Erro
 struct Items {
     exif: Vec<u32>,
     xmp: Vec<u32>,
-    /// item id -> (construction method, extents as absolute file ranges)
+    /// item id -> (construction method, extents: file offsets, or `idat` offsets for method 1)
     locations: Vec<(u32, u16, Vec<Range<usize>>)>,
     size: Option<(u32, u32)>,
+    /// Content of the `idat` box, which construction method 1 offsets point into.
+    idat: Option<Range<usize>>,
 }
 
 fn parse_iinf(d: &[u8], r: Range<usize>, items: &mut Items) -> Result<(), ErrorCode> {
@@ -164,6 +169,7 @@ fn parse_meta(d: &[u8]) -> Result<Items, ErrorCode> {
         match &kind {
             b"iinf" => parse_iinf(d, b, &mut items)?,
             b"iloc" => parse_iloc(d, b, &mut items)?,
+            b"idat" => items.idat = Some(b),
             b"iprp" => {
                 for (k, ipco) in boxes(d, b)? {
                     if &k != b"ipco" {
@@ -187,11 +193,13 @@ fn parse_meta(d: &[u8]) -> Result<Items, ErrorCode> {
     Ok(items)
 }
 
-/// The file range of an item stored as one extent in the file itself.
+/// The file range of an item stored as one extent, in the file (construction method 0)
+/// or in the `idat` box (method 1).
 fn item_range(d: &[u8], items: &Items, id: u32) -> Option<Result<Range<usize>, ErrorCode>> {
     let (_, method, ranges) = items.locations.iter().find(|l| l.0 == id)?;
-    Some(match ranges.as_slice() {
-        [r] if *method == 0 && r.end <= d.len() => Ok(r.clone()),
+    Some(match (ranges.as_slice(), method, &items.idat) {
+        ([r], 0, _) if r.end <= d.len() => Ok(r.clone()),
+        ([r], 1, Some(idat)) if r.end <= idat.len() => Ok(idat.start + r.start..idat.start + r.end),
         _ => Err(ErrorCode::StripUnsupported),
     })
 }

@@ -239,7 +239,7 @@ fn embedded_app_segments(t: &[u8]) -> Vec<(u8, Range<usize>)> {
             }
             let Some(len) = be16(t, j + 2).map(usize::from) else { break };
             let end = j + 2 + len;
-            if len < 2 || end > t.len() || matches!(marker, 0xDA | 0xD9 | 0xD8) {
+            if len < 2 || end > t.len() || matches!(marker, 0xD8..=0xDA) {
                 break;
             }
             if marker == 0xE1 || marker == 0xED {

@@ -92,7 +92,7 @@ pub struct Inspection {
     pub width: Option<u32>,
     /// Height in pixels, as the header says.
     pub height: Option<u32>,
-    /// `width * height`.
+    /// `width * height`, capped at 2^53 - 1 so it stays exact as a JavaScript number.
     pub pixels: Option<u64>,
     /// EXIF orientation, 1 to 8.
     pub orientation: Option<u8>,
@@ -157,7 +157,7 @@ impl Inspection {
     fn set_size(&mut self, w: u32, h: u32) {
         self.width = Some(w);
         self.height = Some(h);
-        self.pixels = Some(u64::from(w) * u64::from(h));
+        self.pixels = Some((u64::from(w) * u64::from(h)).min((1 << 53) - 1));
     }
 
     fn finish(&mut self) {

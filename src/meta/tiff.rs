@@ -251,14 +251,15 @@ pub(crate) fn strip_gps(d: &mut [u8]) -> bool {
     for (_, _, e) in &edits {
         let Some(g) = t.uint(e, 0).map(|v| v as usize) else { continue };
         let Some(gn) = t.count(g) else { continue };
-        let mut rs = vec![g..(g + 2 + 12 * gn + 4).min(d.len())];
+        let mut rs: Vec<Range<usize>> = Vec::new();
+        rs.push(g..(g + 2 + 12 * gn + 4).min(d.len()));
         for ge in t.entries(g) {
             rs.extend(t.value_range(&ge));
         }
         zero.extend(rs.into_iter().filter(|r| !tables.iter().any(|tb| r.start < tb.end && tb.start < r.end)));
     }
     // Remove entries back to front per IFD, so earlier positions stay valid.
-    edits.sort_by(|a, b| b.2.pos.cmp(&a.2.pos));
+    edits.sort_by_key(|e| std::cmp::Reverse(e.2.pos));
     let mut counts: Vec<(usize, usize)> = Vec::new();
     for (ifd, n0, e) in edits {
         let n = match counts.iter_mut().find(|c| c.0 == ifd) {
