@@ -189,6 +189,60 @@ fn inspect_reports_format_details() {
     }
     let g = inspect(&gif).unwrap();
     assert!(g.animated && !g.can_mask && g.mask_blocker == Some("animated_image"), "{g:?}");
+    // APNG: an acTL chunk announcing two frames after IHDR.
+    let png = photo("coffee.png");
+    let actl = png_chunk(b"acTL", &[0, 0, 0, 2, 0, 0, 0, 0]);
+    let apng = [&png[..33], &actl, &png[33..]].concat();
+    assert_eq!(inspect(&apng).unwrap().mask_blocker, Some("animated_image"));
+    // Animated WebP: VP8X with the animation flag, then ANIM.
+    let mut webp = b"RIFF\0\0\0\0WEBPVP8X\x0a\0\0\0\x02\0\0\0\x0f\0\0\x0f\0\0ANIM\x06\0\0\0\0\0\0\0\0\0".to_vec();
+    let riff = (webp.len() - 8) as u32;
+    webp[4..8].copy_from_slice(&riff.to_le_bytes());
+    let w = inspect(&webp).unwrap();
+    assert!(w.animated && (w.width, w.height) == (Some(16), Some(16)) && w.mask_blocker == Some("animated_image"), "{w:?}");
+    // CMYK JPEG: four components in the frame header.
+    let mut cmyk = photo("rocket.jpg");
+    let sof = (2..cmyk.len()).find(|&i| cmyk[i] == 0xFF && cmyk[i + 1] == 0xC0).unwrap();
+    cmyk[sof + 9] = 4;
+    let c = inspect(&cmyk).unwrap();
+    assert!(c.cmyk && c.mask_blocker == Some("cmyk_image"), "{c:?}");
+}
+
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut c = (data.len() as u32).to_be_bytes().to_vec();
+    c.extend_from_slice(kind);
+    c.extend_from_slice(data);
+    let mut crc = !0u32;
+    for &b in kind.iter().chain(data) {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { 0xEDB8_8320 ^ (crc >> 1) } else { crc >> 1 };
+        }
+    }
+    c.extend_from_slice(&(!crc).to_be_bytes());
+    c
+}
+
+/// XMP in a compressed iTXt chunk is inflated to be read, and rewritten uncompressed.
+#[test]
+fn compressed_png_xmp_is_read_and_stripped() {
+    let xmp = br#"<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>
+<rdf:Description rdf:about='' xmlns:photoshop='http://ns.adobe.com/photoshop/1.0/' xmlns:dc='http://purl.org/dc/elements/1.1/'>
+<photoshop:City>Paris</photoshop:City><dc:creator><rdf:Seq><rdf:li>Jane Doe</rdf:li></rdf:Seq></dc:creator>
+</rdf:Description></rdf:RDF></x:xmpmeta>"#;
+    let mut itxt = b"XML:com.adobe.xmp\0\x01\0\0\0".to_vec();
+    itxt.extend(miniz_oxide::deflate::compress_to_vec_zlib(xmp, 6));
+    let png = photo("coffee.png");
+    let d = [&png[..33], &png_chunk(b"iTXt", &itxt), &png[33..]].concat();
+    let i = inspect(&d).unwrap();
+    assert_eq!((i.location_sources.as_slice(), i.creator.as_deref()), (&[LocationSource::Xmp][..], Some("Jane Doe")));
+    let out = strip_location(&d).unwrap();
+    let after = exif_json(&out, "compressed-xmp.png");
+    assert_eq!(location_keys(&after), Vec::<String>::new());
+    assert_eq!(after.get("XMP-dc:Creator"), Some(&Value::from("Jane Doe")));
+    assert!(!after.contains_key("ExifTool:Warning"), "{after:?}");
+    let (a, b) = (image::load_from_memory(&d).unwrap(), image::load_from_memory(&out).unwrap());
+    assert!(a.as_bytes() == b.as_bytes());
 }
 
 /// Keys of ExifTool output that name a place.
