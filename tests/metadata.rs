@@ -19,6 +19,14 @@ fn photo(name: &str) -> Vec<u8> {
 fn temp_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
+        // Files of earlier runs whose process has ended (Linux /proc) are removed.
+        for e in std::fs::read_dir(std::env::temp_dir()).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let pid = name.strip_prefix("byp-metadata-").and_then(|r| r.split('-').next());
+            if pid.is_some_and(|p| Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{p}")).exists()) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
         let d = std::env::temp_dir().join(format!("byp-metadata-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
@@ -441,4 +449,44 @@ fn fuzz_regressions() {
     let out = strip_location(&gif).unwrap();
     let i = inspect(&out).expect("stripped GIF still readable");
     assert!(!i.has_location);
+}
+
+fn app1(payload: &[u8]) -> Vec<u8> {
+    let mut s = vec![0xFF, 0xE1];
+    s.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    s.extend_from_slice(payload);
+    s
+}
+
+/// Extended XMP (an XMP packet split over several APP1 segments): a location property cut
+/// in two by the split is still found and removed.
+#[test]
+fn extended_xmp_split_across_segments_is_stripped() {
+    let guid = b"0123456789ABCDEF0123456789ABCDEF";
+    let main = format!(
+        "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>\
+         <rdf:Description rdf:about='' xmlns:xmpNote='http://ns.adobe.com/xmp/note/' xmpNote:HasExtendedXMP='{}'/>\
+         </rdf:RDF></x:xmpmeta>",
+        std::str::from_utf8(guid).unwrap()
+    );
+    let ext = "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>\
+         <rdf:Description rdf:about='' xmlns:photoshop='http://ns.adobe.com/photoshop/1.0/'>\
+         <photoshop:City>Paris</photoshop:City><photoshop:Headline>Kept</photoshop:Headline>\
+         </rdf:Description></rdf:RDF></x:xmpmeta>";
+    let cut = ext.find("City>Paris").unwrap() + 6;
+    let mut segs = app1(&[&b"http://ns.adobe.com/xap/1.0/\0"[..], main.as_bytes()].concat());
+    for (off, part) in [(0, &ext[..cut]), (cut, &ext[cut..])] {
+        let head = [&b"http://ns.adobe.com/xmp/extension/\0"[..], guid, &(ext.len() as u32).to_be_bytes(), &(off as u32).to_be_bytes()].concat();
+        segs.extend(app1(&[head.as_slice(), part.as_bytes()].concat()));
+    }
+    let jpg = photo("rocket.jpg");
+    let d = [&jpg[..2], &segs, &jpg[2..]].concat();
+    assert_eq!(location_keys(&exif_json(&d, "ext-xmp-before.jpg")), vec!["XMP-photoshop:City".to_string()]);
+    assert!(inspect(&d).unwrap().has_location);
+    let out = strip_location(&d).unwrap();
+    assert!(!inspect(&out).unwrap().has_location);
+    let after = exif_json(&out, "ext-xmp-after.jpg");
+    assert_eq!(location_keys(&after), Vec::<String>::new());
+    assert_eq!(after.get("XMP-photoshop:Headline"), Some(&Value::from("Kept")));
+    assert!(jpeg_scan(&out) == jpeg_scan(&d));
 }

@@ -1,6 +1,6 @@
 //! JPEG: marker segments up to the first SOS. Metadata edits never touch the scan data.
 
-use super::bytes::{be16, find};
+use super::bytes::{be16, be32, find};
 use super::{iptc, tiff, xmp, Inspection};
 use crate::error::ErrorCode;
 use std::ops::Range;
@@ -128,6 +128,10 @@ pub(crate) fn inspect(d: &[u8], ins: &mut Inspection) -> Result<(), ErrorCode> {
     if !frame {
         return Err(ErrorCode::CorruptFile);
     }
+    let ext: Vec<Range<usize>> = segs.iter().filter(|s| s.marker == 0xE1 && d[s.payload.clone()].starts_with(XMP_EXT)).map(|s| s.payload.clone()).collect();
+    for (packet, _) in extended_packets(d, &ext) {
+        xmp::read(&packet, ins);
+    }
     // Location in JPEGs embedded after the primary image (MPF) is reported too, since
     // strip removes it there; their other fields (a gain map's camera) are not.
     let end = scan_end(d, sos);
@@ -159,6 +163,7 @@ pub(crate) fn strip(d: &[u8]) -> Result<Vec<u8>, ErrorCode> {
     let (segs, sos) = segments(d)?;
     let mut out = Vec::with_capacity(d.len());
     let mut last = 0;
+    let mut ext = Vec::new();
     for s in &segs {
         // Fill bytes and standalone markers between segments are kept as they were.
         out.extend_from_slice(&d[last..s.whole.start]);
@@ -180,6 +185,19 @@ pub(crate) fn strip(d: &[u8]) -> Result<Vec<u8>, ErrorCode> {
         let payload = &mut out[at..at + p.len()];
         if s.marker == 0xE1 {
             edit_app1(payload);
+            if payload.starts_with(XMP_EXT) {
+                ext.push(at..at + p.len());
+            }
+        }
+    }
+    // Properties split across extended XMP chunks are blanked on the reassembled packet.
+    for (mut packet, chunks) in extended_packets(&out, &ext) {
+        if xmp::blank_location(&mut packet) {
+            for (r, off) in chunks {
+                if let Some(src) = off.checked_add(r.len()).and_then(|end| packet.get(off..end)) {
+                    out[r].copy_from_slice(src);
+                }
+            }
         }
     }
     out.extend_from_slice(&d[last..sos]);
@@ -216,6 +234,39 @@ fn edit_app1(p: &mut [u8]) -> bool {
     } else {
         false
     }
+}
+
+/// Chunk data ranges in a buffer, with their offsets in the reassembled packet.
+type Chunks = Vec<(Range<usize>, usize)>;
+
+/// Extended XMP packets reassembled from APP1 payload ranges of `buf`: each chunk carries
+/// the packet's GUID, full length and its own offset.
+fn extended_packets(buf: &[u8], parts: &[Range<usize>]) -> Vec<(Vec<u8>, Chunks)> {
+    let h = XMP_EXT.len();
+    let mut groups: Vec<(&[u8], usize, Chunks)> = Vec::new();
+    for r in parts {
+        let p = &buf[r.clone()];
+        let (Some(guid), Some(total), Some(off)) = (p.get(h..h + 32), be32(p, h + 32), be32(p, h + 36)) else { continue };
+        let data = r.start + h + 40..r.end;
+        match groups.iter_mut().find(|g| g.0 == guid) {
+            Some(g) => g.2.push((data, off as usize)),
+            None => groups.push((guid, total as usize, vec![(data, off as usize)])),
+        }
+    }
+    groups
+        .into_iter()
+        // A real packet is covered by its chunks; a larger claimed length is not allocated.
+        .filter(|g| g.1 <= g.2.iter().map(|c| c.0.len()).sum::<usize>())
+        .map(|(_, total, chunks)| {
+            let mut packet = vec![b' '; total];
+            for (r, off) in &chunks {
+                if let Some(dst) = off.checked_add(r.len()).and_then(|end| packet.get_mut(*off..end)) {
+                    dst.copy_from_slice(&buf[r.clone()]);
+                }
+            }
+            (packet, chunks)
+        })
+        .collect()
 }
 
 /// The end of the entropy-coded data: just after the first EOI at or after `sos`.
