@@ -3,7 +3,7 @@
 //! wasm32-unknown-unknown --test wasm_boundary` (the test command does this).
 #![cfg(target_arch = "wasm32")]
 
-use before_you_post::wasm::{analyze_rgba, engine_info};
+use before_you_post::wasm::{analyze_rgba, engine_info, inspect_file, mask_faces, masked_boxes, strip_location};
 use js_sys::{Array, Reflect};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -54,5 +54,50 @@ fn bad_input_throws_a_stable_code() {
     }
     let bad = js_sys::JSON::parse(r#"{"policy": {"sensitivity": "sometimes"}}"#).unwrap();
     let err = analyze_rgba(&[0; 4], 1, 1, bad).unwrap_err();
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("bad_options"));
+}
+
+#[wasm_bindgen_test]
+fn metadata_is_read_and_location_stripped_across_the_boundary() {
+    let tagged = include_bytes!("fixtures/meta/tagged.jpg");
+    let info = inspect_file(tagged).unwrap();
+    assert_eq!(get(&info, "has_location").as_bool(), Some(true));
+    assert_eq!(get(&info, "make").as_string().as_deref(), Some("Canon"));
+    assert!((get(&get(&info, "location"), "latitude").as_f64().unwrap() - 48.8584).abs() < 1e-6);
+    let stripped = strip_location(tagged).unwrap();
+    let after = inspect_file(&stripped).unwrap();
+    assert_eq!(get(&after, "has_location").as_bool(), Some(false));
+    assert_eq!(get(&after, "orientation").as_f64(), Some(6.0));
+    for (bytes, code) in [(&b""[..], "empty_file"), (&b"hello, not an image"[..], "unsupported_format")] {
+        let err = inspect_file(bytes).unwrap_err();
+        assert_eq!(get(&err, "code").as_string().as_deref(), Some(code));
+    }
+}
+
+#[wasm_bindgen_test]
+fn faces_are_masked_in_place_only_inside_their_boxes() {
+    let (w, h) = (64u32, 64u32);
+    let mut px: Vec<u8> = (0..w * h * 4).map(|i| (i % 251) as u8).collect();
+    let before = px.clone();
+    let boxes = js_sys::JSON::parse(r#"[{"x": 20, "y": 20, "w": 16, "h": 16}]"#).unwrap();
+    mask_faces(&mut px, w, h, boxes.clone(), 1, 2).unwrap();
+    let rect = Array::from(&masked_boxes(w, h, boxes).unwrap()).get(0);
+    let (rx, ry) = (get(&rect, "x").as_f64().unwrap() as u32, get(&rect, "y").as_f64().unwrap() as u32);
+    let (rw, rh) = (get(&rect, "w").as_f64().unwrap() as u32, get(&rect, "h").as_f64().unwrap() as u32);
+    let mut changed_inside = 0;
+    for y in 0..h {
+        for x in 0..w {
+            let i = ((y * w + x) * 4) as usize;
+            let inside = x >= rx && x < rx + rw && y >= ry && y < ry + rh;
+            if inside {
+                changed_inside += usize::from(px[i..i + 3] != before[i..i + 3]);
+            } else {
+                assert_eq!(px[i..i + 4], before[i..i + 4], "pixel {x},{y} outside the mask changed");
+            }
+        }
+    }
+    assert!(changed_inside as u32 > rw * rh / 2, "only {changed_inside} pixels masked");
+    let bad = js_sys::JSON::parse(r#"[{"x": 1}]"#).unwrap();
+    let err = mask_faces(&mut px, w, h, bad, 0, 0).unwrap_err();
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("bad_options"));
 }
