@@ -95,8 +95,11 @@
     const first = event.composedPath()[0];
     if (isFileInput(first)) return first;
     if (isFileInput(event.currentTarget)) return event.currentTarget;
+    // Typing fires InputEvents on every keystroke; a file input's is a plain Event. Only the
+    // latter is worth searching a closed shadow tree for.
+    if (event instanceof InputEvent) return null;
     const host = event.target instanceof Element ? event.target : null;
-    if (!host) return null;
+    if (!host || !shadowOf(host)) return null;
     const found = [];
     const visit = (root, depth) => {
       if (!root || depth > 16) return;

@@ -79,24 +79,18 @@ async function decode(file) {
   }
 }
 
-function preview(source, faces) {
+// A small copy of the photo; drawPreview() outlines the faces on top of it.
+function thumbnail(source) {
   const scale = Math.min(1, PREVIEW_SIDE / Math.max(source.width, source.height));
   const canvas = document.createElement('canvas');
   canvas.width = Math.max(1, Math.round(source.width * scale));
   canvas.height = Math.max(1, Math.round(source.height * scale));
-  const ctx = canvas.getContext('2d');
-  ctx.drawImage(source, 0, 0, canvas.width, canvas.height);
-  ctx.lineWidth = 3;
-  for (const face of faces) {
-    const [x, y, w, h] = face.bbox.map((v) => v * scale);
-    ctx.strokeStyle = GRADE_COLOURS[face.grade] ?? '#d32f2f';
-    ctx.strokeRect(x, y, w, h);
-  }
+  canvas.getContext('2d').drawImage(source, 0, 0, canvas.width, canvas.height);
   return canvas;
 }
 
 async function check(index, file) {
-  const result = { index, file, meta: null, analysis: null, error: null, preview: null };
+  const result = { index, file, meta: null, analysis: null, error: null, thumb: null };
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
     if (bytes.length === 0) throw Object.assign(new Error('empty'), { code: 'empty_file' });
@@ -112,7 +106,7 @@ async function check(index, file) {
     result.analysis = engine.analyzeRgba(image.data, image.width, image.height, {
       has_location: Boolean(result.meta?.has_location),
     });
-    result.preview = preview(canvas, result.analysis.faces);
+    result.thumb = thumbnail(canvas);
   } catch (err) {
     // Undecodable here (HEIC in Chromium, corrupt, too large): the original goes through.
     result.error = typeof err?.code === 'string' ? err.code : 'decode_failed';
@@ -303,7 +297,6 @@ function prepare(r) {
   r.expanded = faces.length > 0 && typeof engine.maskedBoxes === 'function'
     ? engine.maskedBoxes(r.analysis.width, r.analysis.height, faces.map(boxOf))
     : [];
-  r.thumb = r.preview;
   r.preview = Object.assign(document.createElement('canvas'), { width: r.thumb.width, height: r.thumb.height });
 }
 
