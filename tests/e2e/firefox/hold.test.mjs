@@ -4,33 +4,22 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, afterEach, before, test } from 'node:test';
 
-import { testBuild, waitFor } from '../lib/common.mjs';
-import { findGeckodriver, launchFirefox } from '../lib/firefox.mjs';
+import { waitFor } from '../lib/common.mjs';
+import { firefoxWithExtension, geckodriverSkip } from '../lib/firefox.mjs';
 import { FACE, NO_FACE, sha256 } from '../lib/hold.mjs';
-import { startServer } from '../server.mjs';
 
-const geckodriver = findGeckodriver();
-const skip = geckodriver === null
-  ? 'geckodriver is not installed (cargo install geckodriver; .ci/setup installs it)'
-  : false;
-
+const skip = geckodriverSkip();
+let env;
 let server;
-let build;
 let firefox;
 
 before(async () => {
   if (skip) return;
-  server = await startServer();
-  build = testBuild('firefox');
-  firefox = await launchFirefox(geckodriver);
-  await firefox.installAddon(build.dir);
+  env = await firefoxWithExtension();
+  ({ server, firefox } = env);
 });
 
-after(async () => {
-  await firefox?.close();
-  build?.remove();
-  await server?.close();
-});
+after(() => env?.close());
 
 afterEach(() => server?.clearUploads());
 

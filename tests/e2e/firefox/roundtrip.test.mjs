@@ -3,32 +3,21 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { assertEngineInfo, testBuild, waitFor } from '../lib/common.mjs';
-import { findGeckodriver, launchFirefox } from '../lib/firefox.mjs';
-import { startServer } from '../server.mjs';
+import { assertEngineInfo, waitFor } from '../lib/common.mjs';
+import { firefoxWithExtension, geckodriverSkip } from '../lib/firefox.mjs';
 
-const geckodriver = findGeckodriver();
-const skip = geckodriver === null
-  ? 'geckodriver is not installed (cargo install geckodriver; .ci/setup installs it)'
-  : false;
-
+const skip = geckodriverSkip();
+let env;
 let server;
-let build;
 let firefox;
 
 before(async () => {
   if (skip) return;
-  server = await startServer();
-  build = testBuild('firefox');
-  firefox = await launchFirefox(geckodriver);
-  await firefox.installAddon(build.dir);
+  env = await firefoxWithExtension();
+  ({ server, firefox } = env);
 });
 
-after(async () => {
-  await firefox?.close();
-  build?.remove();
-  await server?.close();
-});
+after(() => env?.close());
 
 test('firefox: content script on a strict-CSP page gets the engine answer', { skip }, async () => {
   await firefox.goto(server.url('/csp/strict-csp.html'));

@@ -5,7 +5,8 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
-import { tempDir } from './common.mjs';
+import { startServer } from '../server.mjs';
+import { tempDir, testBuild } from './common.mjs';
 
 export const FIREFOX = process.env.FIREFOX_BIN ?? '/usr/bin/firefox-esr';
 
@@ -149,4 +150,32 @@ export async function launchFirefox(geckodriver) {
     await stopDriver();
     throw err;
   }
+}
+
+// Why the Firefox specs are skipped, or false when geckodriver is there.
+export function geckodriverSkip() {
+  return findGeckodriver() === null
+    ? 'geckodriver is not installed (cargo install geckodriver; .ci/setup installs it)'
+    : false;
+}
+
+// The fixture server and Firefox with the extension's test build installed temporarily.
+// Returns { server, firefox, close }.
+export async function firefoxWithExtension() {
+  const server = await startServer();
+  const build = testBuild('firefox');
+  let firefox;
+  const close = async () => {
+    await firefox?.close();
+    build.remove();
+    await server.close();
+  };
+  try {
+    firefox = await launchFirefox(findGeckodriver());
+    await firefox.installAddon(build.dir);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { server, firefox, close };
 }

@@ -72,6 +72,17 @@ async function decide(frame, button) {
   await frame.click(`#${button}`);
 }
 
+// `act` makes the page receive photos: they are held until the decision, then "post anyway"
+// delivers exactly `files`.
+async function heldThenPosted(act, files = [FACE]) {
+  await act();
+  const frame = await warningShown(page);
+  await assertNothingSent();
+  await decide(frame, 'anyway');
+  await waitUploaded(files.length);
+  assertUploaded(server, files);
+}
+
 async function waitUploaded(n) {
   await page.waitForSelector(`html[data-upload-status="uploaded ${n}"]`, { timeout: 15000 });
 }
@@ -173,23 +184,13 @@ test('a file the browser cannot decode goes through unchanged, with a notice', a
 
 test('React-style delegated handler receives the released files', async () => {
   await open('/composers/react.html');
-  await chooseFiles(page, () => page.click('#photo'), [FACE]);
-  const frame = await warningShown(page);
-  await assertNothingSent();
-  await decide(frame, 'anyway');
-  await waitUploaded(1);
-  assertUploaded(server, [FACE]);
+  await heldThenPosted(() => chooseFiles(page, () => page.click('#photo'), [FACE]));
 });
 
 for (const variant of ['', '?showPicker']) {
   test(`detached input opened by ${variant ? 'showPicker()' : 'click()'}`, async () => {
     await open(`/composers/detached.html${variant}`);
-    await chooseFiles(page, () => page.click('#add'), [FACE]);
-    const frame = await warningShown(page);
-    await assertNothingSent();
-    await decide(frame, 'anyway');
-    await waitUploaded(1);
-    assertUploaded(server, [FACE]);
+    await heldThenPosted(() => chooseFiles(page, () => page.click('#add'), [FACE]));
   });
 }
 
@@ -213,12 +214,7 @@ async function withFakePicker() {
 
 test('showOpenFilePicker: held, then the page reads the original through its handle', async () => {
   await withFakePicker();
-  await page.click('#add');
-  const frame = await warningShown(page);
-  await assertNothingSent();
-  await decide(frame, 'anyway');
-  await waitUploaded(1);
-  assertUploaded(server, [FACE]);
+  await heldThenPosted(() => page.click('#add'));
 });
 
 test('showOpenFilePicker: "cancel" looks like the user closed the picker', async () => {
@@ -232,12 +228,7 @@ test('showOpenFilePicker: "cancel" looks like the user closed the picker', async
 
 test('drop on a drop zone: held, then an equivalent drop carries the files', async () => {
   await open('/composers/drop.html');
-  await dropFiles(page, '#zone', [FACE, VIDEO]);
-  const frame = await warningShown(page);
-  await assertNothingSent();
-  await decide(frame, 'anyway');
-  await waitUploaded(2);
-  assertUploaded(server, [FACE, VIDEO]);
+  await heldThenPosted(() => dropFiles(page, '#zone', [FACE, VIDEO]), [FACE, VIDEO]);
 });
 
 test('drop then "cancel": nothing uploaded, the page stays usable', async () => {
@@ -307,22 +298,12 @@ test('single-page app inserting its composer late', async () => {
   await open('/composers/spa.html');
   await page.click('#compose-link');
   await page.waitForSelector('#photo');
-  await chooseFiles(page, () => page.click('#photo'), [FACE]);
-  const frame = await warningShown(page);
-  await assertNothingSent();
-  await decide(frame, 'anyway');
-  await waitUploaded(1);
-  assertUploaded(server, [FACE]);
+  await heldThenPosted(() => chooseFiles(page, () => page.click('#photo'), [FACE]));
 });
 
 test('page with a strict CSP: held and released the same way', async () => {
   await open('/csp/composers/instant.html');
-  await chooseFiles(page, () => page.click('#photo'), [FACE]);
-  const frame = await warningShown(page);
-  await assertNothingSent();
-  await decide(frame, 'anyway');
-  await waitUploaded(1);
-  assertUploaded(server, [FACE]);
+  await heldThenPosted(() => chooseFiles(page, () => page.click('#photo'), [FACE]));
 });
 
 test('profile picture: the warning says profile pictures are public', async () => {
