@@ -1,25 +1,54 @@
-// Classroom demo: runs the same engine and decision as the extension on a chosen photo and
-// shows what a face scraper would find. Works as an extension page and served over http;
-// the photo never leaves the page.
-import init, { analyzeRgba } from '../wasm/before_you_post.js';
+// Classroom demo: runs the same engine and decision as the extension on a chosen photo, shows
+// what a face scraper would take from it, and offers a mock composer that holds the photo with
+// the extension's own warning page (guard.html). Works as an extension page and served over
+// http; the photo never leaves the page.
+import init, { analyzeRgba, inspectFile } from '../wasm/before_you_post.js';
 import { loadMessages, localise, pageLanguage, t } from './i18n.js';
 
 const GRADE_COLOURS = { very_high: '#d32f2f', high: '#e64a19', medium: '#f9a825', low: '#43a047' };
-const engine = init({ module_or_path: new URL('../wasm/before_you_post_bg.wasm', import.meta.url) });
+// ArcFace's 112 x 112 alignment template: eyes, nose tip, mouth corners (insightface).
+const TEMPLATE = [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]];
+const RECOGNISER_EYES = 35;
+const HUMAN_CHANCE_EYES = 10;
+const QUALITY_MIDPOINT_EYES = 70;
+const CHECK_TIMEOUT_MS = 15000;
 
-async function pixelsOf(blob) {
+const params = new URLSearchParams(location.search);
+const engine = init({ module_or_path: new URL('../wasm/before_you_post_bg.wasm', import.meta.url) });
+const world = fetch(new URL('world-outline.json', import.meta.url)).then((r) => r.json()).catch(() => null);
+
+const $ = (id) => document.getElementById(id);
+const el = (tag, props = {}, ...children) => {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+};
+const svg = (tag, attrs = {}, text) => {
+  const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+  if (text !== undefined) node.textContent = text;
+  return node;
+};
+const fixed = (n, digits = 1) => n.toLocaleString(pageLanguage(), { maximumFractionDigits: digits });
+
+let chosen = null; // the photo analysed above, for "Add the photo chosen above"
+
+// --- 2. what the detector finds -----------------------------------------------------------------
+async function decode(blob) {
   const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
-  const canvas = document.getElementById('photo');
-  canvas.width = bitmap.width;
-  canvas.height = bitmap.height;
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  const source = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = source.getContext('2d', { willReadFrequently: true });
   ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
-  return { ctx, data: ctx.getImageData(0, 0, canvas.width, canvas.height) };
+  return { source, image: ctx.getImageData(0, 0, source.width, source.height) };
 }
 
-function drawFaces(ctx, faces) {
-  const line = Math.max(2, Math.round(ctx.canvas.width / 300));
+function drawFaces(canvas, source, faces) {
+  canvas.width = source.width;
+  canvas.height = source.height;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(source, 0, 0);
+  const line = Math.max(2, Math.round(canvas.width / 300));
   faces.forEach((face, i) => {
     const [x, y, w, h] = face.bbox;
     ctx.lineWidth = line;
@@ -32,62 +61,430 @@ function drawFaces(ctx, faces) {
   });
 }
 
-function describeFace(face, i) {
-  const li = document.createElement('li');
-  const grade = Object.assign(document.createElement('span'), {
-    className: `grade grade-${face.grade}`,
-    textContent: t(`grade_${face.grade}`),
-  });
-  const reasons = face.reasons.map((r) => t(`reason_${r}`)).join(', ');
-  const detail = t('demoFaceDetail', [String(Math.round(face.eye_distance)), String(Math.round(Math.abs(face.yaw)))]);
-  li.append(`${t('demoFace', [String(i + 1)])} `, grade, ` — ${reasons}. ${detail}`);
-  return li;
+function gradeBadge(face) {
+  return el('span', { className: `grade grade-${face.grade}`, textContent: t(`grade_${face.grade}`) });
 }
 
-async function analyse(blob) {
-  const error = document.getElementById('error');
+function describeFace(face, i) {
+  const reasons = face.reasons.map((r) => t(`reason_${r}`)).join(', ');
+  const detail = t('demoFaceDetail', [String(Math.round(face.eye_distance)), String(Math.round(Math.abs(face.yaw)))]);
+  return el('li', {}, `${t('demoFace', [String(i + 1)])} `, gradeBadge(face), ` — ${reasons}. ${detail}`);
+}
+
+// --- 3. what a face scraper sees -----------------------------------------------------------------
+// The similarity transform (scale, rotation, shift) taking the five landmarks closest to the
+// template, by least squares, as recognisers' alignment code does.
+function alignment(landmarks) {
+  const mean = (pts) => pts.reduce(([sx, sy], [x, y]) => [sx + x / pts.length, sy + y / pts.length], [0, 0]);
+  const [msx, msy] = mean(landmarks);
+  const [mdx, mdy] = mean(TEMPLATE);
+  let dot = 0;
+  let cross = 0;
+  let norm = 0;
+  landmarks.forEach(([x, y], i) => {
+    const sx = x - msx;
+    const sy = y - msy;
+    const dx = TEMPLATE[i][0] - mdx;
+    const dy = TEMPLATE[i][1] - mdy;
+    dot += sx * dx + sy * dy;
+    cross += sx * dy - sy * dx;
+    norm += sx * sx + sy * sy;
+  });
+  const a = dot / (norm || 1);
+  const b = cross / (norm || 1);
+  return { a, b, e: mdx - (a * msx - b * msy), f: mdy - (b * msx + a * msy) };
+}
+
+function alignedCrop(source, face, i) {
+  const canvas = el('canvas', { width: 112, height: 112 });
+  const ctx = canvas.getContext('2d');
+  const { a, b, e, f } = alignment(face.landmarks);
+  ctx.fillStyle = '#000';
+  ctx.fillRect(0, 0, 112, 112);
+  ctx.imageSmoothingQuality = 'high';
+  ctx.setTransform(a, b, -b, a, e, f);
+  ctx.drawImage(source, 0, 0);
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', t('demoCropLabel', [String(i + 1)]));
+  return canvas;
+}
+
+function eyesSentence(eyes) {
+  const px = String(Math.round(eyes));
+  if (eyes < HUMAN_CHANCE_EYES) return t('demoEyesTiny', [px]);
+  if (eyes >= RECOGNISER_EYES) return t('demoEyesEnough', [px, fixed(eyes / RECOGNISER_EYES)]);
+  return t('demoEyesUpscaled', [px, fixed(RECOGNISER_EYES / eyes)]);
+}
+
+// Where this face's inter-eye distance sits among the sizes that matter (4-128 px, log scale:
+// each step to the right doubles the detail).
+function eyeScale(eyes) {
+  const W = 340;
+  const x = (px) => 10 + (Math.log2(Math.min(128, Math.max(4, px)) / 4) / 5) * (W - 20);
+  const root = svg('svg', { viewBox: `0 0 ${W} 80`, width: W, height: 80, role: 'img', class: 'scale' });
+  root.setAttribute('aria-label', t('demoScaleLabel', [String(Math.round(eyes))]));
+  root.append(svg('rect', { x: 10, y: 28, width: W - 20, height: 8, rx: 4, class: 'scale-bar' }));
+  // Labels on two rows so neighbouring ticks never overlap.
+  const ticks = [[HUMAN_CHANCE_EYES, 'demoScaleHuman', 54], [RECOGNISER_EYES, 'demoScaleRecogniser', 72],
+    [QUALITY_MIDPOINT_EYES, 'demoScaleQuality', 54]];
+  for (const [px, key, y] of ticks) {
+    const anchor = x(px) < 60 ? 'start' : x(px) > W - 60 ? 'end' : 'middle';
+    root.append(svg('line', { x1: x(px), x2: x(px), y1: 24, y2: y - 10, class: 'scale-tick' }));
+    root.append(svg('text', { x: x(px), y, 'text-anchor': anchor, class: 'scale-text' }, `${px} px ${t(key)}`));
+  }
+  const mx = x(eyes);
+  root.append(svg('path', { d: `M${mx - 7} 13 L${mx + 7} 13 L${mx} 27 Z`, class: 'scale-marker' }));
+  root.append(svg('text', { x: Math.min(W - 30, Math.max(30, mx)), y: 10, 'text-anchor': 'middle', class: 'scale-text strong' },
+    `${Math.round(eyes)} px`));
+  return root;
+}
+
+function showCrops(source, faces) {
+  $('no-crops').hidden = faces.length > 0;
+  $('crops').replaceChildren(...faces.map((face, i) => {
+    const figure = el('figure', {},
+      alignedCrop(source, face, i),
+      el('figcaption', {}, el('strong', { textContent: `${t('demoFace', [String(i + 1)])} ` }), gradeBadge(face),
+        el('span', { className: 'eyes', textContent: ` ${eyesSentence(face.eye_distance)}` })));
+    const li = el('li', {}, figure, eyeScale(face.eye_distance));
+    li.dataset.eyes = String(Math.round(face.eye_distance));
+    return li;
+  }));
+  $('scale-source').hidden = faces.length === 0;
+}
+
+function metadataRows(meta) {
+  const rows = [];
+  if (meta?.location) {
+    rows.push(['metaLocation', `${meta.location.latitude.toFixed(5)}, ${meta.location.longitude.toFixed(5)}`]);
+    if (meta.location.altitude != null) rows.push(['demoMetaAltitude', `${Math.round(meta.location.altitude)} m`]);
+  } else if (meta?.has_location) {
+    rows.push(['metaLocation', t('metaLocationText')]);
+  }
+  const device = [meta?.make, meta?.model].filter(Boolean).join(' ');
+  if (device) rows.push(['metaDevice', device]);
+  if (meta?.capture_time) rows.push(['metaTime', meta.capture_time]);
+  const owner = [meta?.artist, meta?.camera_owner_name, meta?.creator].filter(Boolean).join(', ');
+  if (owner) rows.push(['metaOwner', owner]);
+  const serial = [meta?.body_serial_number, meta?.lens_serial_number, meta?.xmp_serial_number].filter(Boolean).join(', ');
+  if (serial) rows.push(['metaSerial', serial]);
+  return rows;
+}
+
+function showMetadata(meta) {
+  const rows = metadataRows(meta);
+  $('meta').replaceChildren(...rows.flatMap(([key, value]) => [el('dt', { textContent: t(key) }), el('dd', { textContent: value })]));
+  $('meta').hidden = rows.length === 0;
+  $('meta-none').hidden = rows.length > 0;
+  $('map-figure').hidden = !meta?.location;
+  if (meta?.location) drawMap(meta.location);
+}
+
+// An equirectangular drawing: land from a bundled outline, lines every 30 degrees, and the dot.
+async function drawMap({ latitude, longitude }) {
+  const canvas = $('map');
+  const ctx = canvas.getContext('2d');
+  const { width: W, height: H } = canvas;
+  const px = (lon) => ((lon + 180) / 360) * W;
+  const py = (lat) => ((90 - lat) / 180) * H;
+  ctx.fillStyle = '#cfe3f5';
+  ctx.fillRect(0, 0, W, H);
+  const outline = await world;
+  ctx.fillStyle = '#a9c79a';
+  for (const ring of outline?.rings ?? []) {
+    ctx.beginPath();
+    ring.forEach(([lon, lat], i) => (i ? ctx.lineTo(px(lon), py(lat)) : ctx.moveTo(px(lon), py(lat))));
+    ctx.closePath();
+    ctx.fill();
+  }
+  ctx.strokeStyle = 'rgba(30, 50, 80, .35)';
+  ctx.lineWidth = 1;
+  for (let lon = -180; lon <= 180; lon += 30) {
+    ctx.beginPath(); ctx.moveTo(px(lon), 0); ctx.lineTo(px(lon), H); ctx.stroke();
+  }
+  for (let lat = -90; lat <= 90; lat += 30) {
+    ctx.beginPath(); ctx.moveTo(0, py(lat)); ctx.lineTo(W, py(lat)); ctx.stroke();
+  }
+  const [x, y] = [px(longitude), py(latitude)];
+  ctx.strokeStyle = '#b00020';
+  ctx.lineWidth = 2;
+  ctx.beginPath(); ctx.moveTo(x, 0); ctx.lineTo(x, H); ctx.moveTo(0, y); ctx.lineTo(W, y); ctx.stroke();
+  ctx.fillStyle = '#b00020';
+  ctx.beginPath(); ctx.arc(x, y, 9, 0, Math.PI * 2); ctx.fill();
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = '#fff';
+  ctx.stroke();
+  canvas.setAttribute('aria-label', t('demoMapLabel', [latitude.toFixed(5), longitude.toFixed(5)]));
+}
+
+async function analyse(blob, name) {
+  const error = $('error');
   error.hidden = true;
   try {
     await engine;
-    const { ctx, data } = await pixelsOf(blob);
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    let meta = null;
+    try {
+      meta = inspectFile(bytes);
+    } catch { /* unknown container: the pixels may still decode */ }
+    const { source, image } = await decode(blob);
     const started = performance.now();
-    const result = analyzeRgba(data.data, data.width, data.height, undefined);
+    const result = analyzeRgba(image.data, image.width, image.height, { has_location: Boolean(meta?.has_location) });
     const ms = performance.now() - started;
-    drawFaces(ctx, result.faces);
-    document.getElementById('photo').setAttribute('aria-label', t('demoPhotoLabel', [String(result.faces.length)]));
-    document.getElementById('verdict').textContent = result.verdict.warn ? t('demoVerdictWarn') : t('demoVerdictOk');
-    document.getElementById('faces').replaceChildren(...result.faces.map(describeFace));
-    document.getElementById('timing').textContent = t('demoTiming', [String(Math.round(ms)), `${data.width} × ${data.height}`]);
-    const section = document.getElementById('result');
-    section.hidden = false;
-    section.dataset.faces = String(result.faces.length);
+    drawFaces($('photo'), source, result.faces);
+    $('photo').setAttribute('aria-label', t('demoPhotoLabel', [String(result.faces.length)]));
+    $('verdict').textContent = result.verdict.warn ? t('demoVerdictWarn') : t('demoVerdictOk');
+    $('faces').replaceChildren(...result.faces.map(describeFace));
+    $('timing').textContent = t('demoTiming', [String(Math.round(ms)), `${image.width} × ${image.height}`]);
+    showCrops(source, result.faces);
+    showMetadata(meta);
+    for (const id of ['result', 'scraper']) {
+      $(id).hidden = false;
+      $(id).dataset.faces = String(result.faces.length);
+    }
+    chosen = new File([blob], name, { type: blob.type });
+    $('post-current').disabled = false;
+    if (projector.on) projector.go(1);
   } catch (err) {
-    error.textContent = t('demoError', [typeof err?.code === 'string' ? err.code : String(err)]);
+    error.textContent = t('demoError', [typeof err?.code === 'string' ? err.code : String(err?.message ?? err)]);
     error.hidden = false;
   }
 }
 
+// --- 4. the mock composer, guarded by the extension's own warning page -------------------------------
+// The same protocol as the content script, except for the handshake: guard.html trusts a parent
+// of its own origin, which only our pages can be.
+const guard = {
+  frame: null,
+  port: null,
+  ready: null,
+  nextId: 1,
+  pending: new Map(),
+
+  connect() {
+    this.ready ??= new Promise((resolve, reject) => {
+      const frame = el('iframe', { title: t('guardFrameTitle') });
+      const channel = new MessageChannel();
+      const timer = setTimeout(() => reject(new Error('guard did not start')), CHECK_TIMEOUT_MS);
+      channel.port1.onmessage = (e) => {
+        if (e.data?.type === 'ready') {
+          clearTimeout(timer);
+          resolve();
+        } else {
+          const p = this.pending.get(e.data?.id);
+          if (p && e.data.type === 'verdict') p.verdict(e.data);
+          if (p && e.data.type === 'decision') p.decision(e.data);
+        }
+      };
+      frame.addEventListener('load', () => {
+        frame.contentWindow.postMessage({ beforeYouPost: 'connect-local' }, location.origin, [channel.port2]);
+      }, { once: true });
+      frame.src = `guard.html?lang=${pageLanguage()}`;
+      $('guard-host').append(frame);
+      Object.assign(this, { frame, port: channel.port1 });
+    });
+    return this.ready;
+  },
+
+  async check(files) {
+    await this.connect();
+    const id = this.nextId++;
+    const host = $('guard-host');
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('check timed out')), CHECK_TIMEOUT_MS);
+      const finish = (value) => {
+        this.pending.delete(id);
+        host.hidden = true;
+        resolve(value);
+      };
+      this.pending.set(id, {
+        verdict: (msg) => {
+          clearTimeout(timer);
+          if (!msg.warn) {
+            finish({ action: 'release', files, replaced: [], unchecked: (msg.notices ?? []).length > 0 });
+            return;
+          }
+          host.hidden = false;
+          this.frame.focus();
+          this.port.postMessage({ type: 'shown', id });
+        },
+        decision: (msg) => {
+          const out = files.slice();
+          const replaced = [];
+          for (const { index, file } of msg.files ?? []) {
+            out[index] = file;
+            replaced.push(index);
+          }
+          finish({ action: msg.action === 'cancel' ? 'cancel' : 'release', files: out, replaced });
+        },
+      });
+      this.port.postMessage({
+        type: 'check',
+        id,
+        files: files.map((file, index) => ({ index, file })),
+        context: { audience: 'public' },
+      });
+    });
+  },
+};
+
+let attached = [];
+
+// What the site got, read back from the file itself: the pixels and the location it carries.
+async function describeReceived(file, replaced, original) {
+  let where = null;
+  try {
+    const meta = inspectFile(new Uint8Array(await file.arrayBuffer()));
+    if (meta.location) where = `${meta.location.latitude.toFixed(5)}, ${meta.location.longitude.toFixed(5)}`;
+    else if (meta.has_location) where = t('metaLocationText');
+  } catch { /* not a container we read */ }
+  const what = !replaced ? 'demoReceivedOriginal' : (await pixelsDiffer(file, original)) ? 'demoReceivedMasked' : 'demoReceivedStripped';
+  return `${t(what)} · ${where ? t('demoReceivedLocation', [where]) : t('demoReceivedNoLocation')}`;
+}
+
+// Masking changes the faces' pixels; removing the location alone keeps every pixel.
+async function pixelsDiffer(file, original) {
+  try {
+    const [a, b] = await Promise.all([decode(file), decode(original)]);
+    if (a.image.width !== b.image.width || a.image.height !== b.image.height) return true;
+    let differing = 0;
+    for (let i = 0; i < a.image.data.length; i += 4) if (Math.abs(a.image.data[i] - b.image.data[i]) > 40) differing++;
+    return differing > a.image.data.length / 4 / 1000;
+  } catch {
+    return false;
+  }
+}
+
+async function attach(files) {
+  const status = $('composer-status');
+  const images = files.filter((f) => f.type.startsWith('image/'));
+  if (images.length === 0) return;
+  status.textContent = t('demoComposerChecking');
+  $('composer').dataset.state = 'held';
+  let outcome;
+  try {
+    outcome = await guard.check(images);
+  } catch {
+    outcome = { action: 'release', files: images, replaced: [], unchecked: true };
+  }
+  if (outcome.action === 'cancel') {
+    status.textContent = t('demoComposerCancelled');
+    $('composer').dataset.state = 'cancelled';
+    return;
+  }
+  const items = await Promise.all(outcome.files.map(async (file, i) => ({
+    file,
+    note: await describeReceived(file, outcome.replaced.includes(i), images[i]),
+  })));
+  attached.push(...items);
+  status.textContent = outcome.unchecked ? t('demoComposerUnchecked') : t('demoComposerReceived', [String(items.length)]);
+  $('composer').dataset.state = 'received';
+  $('attachments').replaceChildren(...attached.map(preview));
+  $('post-send').disabled = false;
+}
+
+function preview({ file, note }) {
+  const img = el('img', { src: URL.createObjectURL(file), alt: t('demoReceivedAlt', [file.name]) });
+  return el('li', {}, img, el('span', { className: 'received', textContent: note }));
+}
+
+function post() {
+  if (attached.length === 0) return;
+  const text = $('post-text').value.trim() || t('demoFeedEmpty');
+  const item = el('li', {}, el('p', { textContent: text }), el('ul', {}, ...attached.map(preview)));
+  $('feed').prepend(item);
+  for (const img of $('attachments').querySelectorAll('img')) URL.revokeObjectURL(img.src);
+  attached = [];
+  $('attachments').replaceChildren();
+  $('post-text').value = '';
+  $('post-send').disabled = true;
+  $('composer-status').textContent = '';
+  $('composer').dataset.state = 'posted';
+}
+
+// --- projector mode: large type, one step at a time ------------------------------------------------
+const STEPS = ['step-pick', 'result', 'scraper', 'compose'];
+const projector = {
+  on: false,
+  index: 0,
+  set(on) {
+    this.on = on;
+    document.documentElement.classList.toggle('projector', on);
+    $('projector').setAttribute('aria-pressed', String(on));
+    $('stepper').hidden = !on;
+    const next = new URLSearchParams(location.search);
+    if (on) next.set('projector', '1');
+    else next.delete('projector');
+    history.replaceState(null, '', next.size ? `?${next}` : location.pathname);
+    updateLanguageLinks();
+    this.go(this.index);
+  },
+  go(index) {
+    this.index = Math.max(0, Math.min(STEPS.length - 1, index));
+    const analysed = Boolean($('result').dataset.faces);
+    STEPS.forEach((id, i) => {
+      const section = $(id);
+      if (this.on) section.hidden = i !== this.index;
+      else section.hidden = (id === 'result' || id === 'scraper') && !analysed;
+    });
+    $('intro').hidden = this.on && this.index > 0;
+    $('step-count').textContent = t('demoStepCount', [String(this.index + 1), String(STEPS.length)]);
+    $('step-prev').disabled = this.index === 0;
+    // Steps 2 and 3 need a photo.
+    $('step-next').disabled = this.index === STEPS.length - 1 || (this.index === 0 && !analysed);
+    if (this.on) $(STEPS[this.index]).querySelector('h2').focus?.();
+  },
+};
+
+function updateLanguageLinks() {
+  for (const link of document.querySelectorAll('.lang-switch a[hreflang]')) {
+    const next = new URLSearchParams(location.search);
+    next.set('lang', link.hreflang);
+    link.href = `?${next}`;
+    if (link.hreflang === pageLanguage()) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  $('explainer-link').search = `?lang=${pageLanguage()}${projector.on ? '&projector=1' : ''}`;
+}
+
 function wire() {
-  const input = document.getElementById('file');
-  input.addEventListener('change', () => input.files[0] && analyse(input.files[0]));
-  const drop = document.getElementById('drop');
+  const input = $('file');
+  input.addEventListener('change', () => input.files[0] && analyse(input.files[0], input.files[0].name));
+  const drop = $('drop');
   drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));
   drop.addEventListener('drop', (e) => {
     e.preventDefault();
     drop.classList.remove('over');
     const file = [...e.dataTransfer.files].find((f) => f.type.startsWith('image/'));
-    if (file) analyse(file);
+    if (file) analyse(file, file.name);
   });
   for (const button of document.querySelectorAll('[data-sample]')) {
     button.addEventListener('click', async () => {
       const res = await fetch(new URL(`../samples/${button.dataset.sample}`, import.meta.url));
-      analyse(await res.blob());
+      analyse(await res.blob(), button.dataset.sample);
     });
   }
+  const postFile = $('post-file');
+  postFile.addEventListener('change', async () => {
+    const files = [...postFile.files];
+    await attach(files);
+    postFile.value = '';
+  });
+  $('post-current').addEventListener('click', () => chosen && attach([chosen]));
+  $('post-send').addEventListener('click', post);
+  $('projector').addEventListener('click', () => projector.set(!projector.on));
+  $('step-prev').addEventListener('click', () => projector.go(projector.index - 1));
+  $('step-next').addEventListener('click', () => projector.go(projector.index + 1));
+  document.addEventListener('keydown', (e) => {
+    if (!projector.on || !$('guard-host').hidden || e.target.closest?.('input, textarea')) return;
+    if (e.key === 'ArrowRight' || e.key === 'PageDown') projector.go(projector.index + 1);
+    if (e.key === 'ArrowLeft' || e.key === 'PageUp') projector.go(projector.index - 1);
+  });
+  for (const h2 of document.querySelectorAll('.step h2')) h2.tabIndex = -1;
 }
 
 await loadMessages();
 localise();
-document.getElementById('explainer-link').search = `?lang=${pageLanguage()}`;
 wire();
+projector.set(params.get('projector') === '1');

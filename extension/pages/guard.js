@@ -3,10 +3,13 @@
 // the composer and returns the user's decision. The page can neither script nor restyle it,
 // and it only talks over a MessagePort whose origin the background has vouched for.
 import init, * as engine from '../wasm/before_you_post.js';
-import { localise, t } from './i18n.js';
+import { loadMessages, localise, t } from './i18n.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
-const ready = init({ module_or_path: new URL('../wasm/before_you_post_bg.wasm', import.meta.url) });
+const ready = Promise.all([
+  init({ module_or_path: new URL('../wasm/before_you_post_bg.wasm', import.meta.url) }),
+  loadMessages(),
+]);
 
 const WRITABLE = { 'image/jpeg': 'image/jpeg', 'image/png': 'image/png', 'image/webp': 'image/webp' };
 const PREVIEW_SIDE = 440;
@@ -15,17 +18,31 @@ const GRADE_COLOURS = { very_high: '#d32f2f', high: '#e64a19', medium: '#f9a825'
 let port = null;
 
 // --- the handshake ----------------------------------------------------------------------------
+// A parent of our own origin is the classroom demo's mock composer (an extension page, or the
+// demo served over http with this page beside it); web pages never share our origin.
+function parentIsOwnOrigin() {
+  try {
+    return parent !== window && parent.location.origin === location.origin;
+  } catch {
+    return false;
+  }
+}
+
+async function vouched(event) {
+  if (event.data.beforeYouPost === 'connect-local') return event.origin === location.origin && parentIsOwnOrigin();
+  try {
+    const answer = await api.runtime.sendMessage({ type: 'guard-claim', nonce: String(event.data.nonce) });
+    return answer?.ok === true;
+  } catch {
+    return false;
+  }
+}
+
 window.addEventListener('message', async (event) => {
-  if (port || event.source !== parent || event.data?.beforeYouPost !== 'connect') return;
+  if (port || event.source !== parent || !['connect', 'connect-local'].includes(event.data?.beforeYouPost)) return;
   const candidate = event.ports?.[0];
   if (!candidate) return;
-  let answer;
-  try {
-    answer = await api.runtime.sendMessage({ type: 'guard-claim', nonce: String(event.data.nonce) });
-  } catch {
-    answer = null;
-  }
-  if (answer?.ok !== true || port) {
+  if (!(await vouched(event)) || port) {
     candidate.close();
     return;
   }
@@ -309,10 +326,12 @@ function ask(warned, context) {
   const audience = context.audience === 'restricted' ? t('guardAudienceRestricted') : t('guardAudiencePublic');
   const summary = faces > 0 ? t('guardSummary', [String(faces)]) : t('guardSummaryLocation');
   document.getElementById('dialog-summary').textContent = `${summary} ${audience}`;
-  document.getElementById('learn-more').href = api.runtime.getURL('pages/explainer.html');
+  document.getElementById('learn-more').href = new URL(`explainer.html${location.search}`, location.href).href;
   document.getElementById('photos').replaceChildren(...warned.map((r, i) => describe(r, i + 1)));
   const quiet = document.getElementById('quiet');
   quiet.checked = false;
+  // Nothing to remember in the demo's mock composer.
+  document.getElementById('quiet-row').hidden = !context.site;
   const backdrop = document.getElementById('backdrop');
   backdrop.hidden = false;
   focusWhenShown = document.getElementById('protect');
