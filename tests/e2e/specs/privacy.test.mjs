@@ -52,7 +52,7 @@ const canaryUrl = (path) => `http://127.0.0.1:${canary.address().port}${path}`;
 // A request comes from an extension context when the target that made it is one (service
 // worker, extension page or iframe, their workers), or when its document or the script that
 // made it is an extension file.
-const isExtensionUrl = (url) => typeof url === 'string' && url.startsWith('chrome-extension://');
+const isExtensionUrl = (url) => typeof url === 'string' && /^(blob:)?chrome-extension:\/\//.test(url);
 function fromExtension(request) {
   return [request.target.url, request.documentURL, request.initiatorUrl].some(isExtensionUrl);
 }
@@ -174,6 +174,19 @@ describe('self-check: requests deliberately sent off the extension are caught', 
     const found = await caught('/from-service-worker', fetchFrom(browser.serviceWorker));
     assert.equal(found.length, 1, found.join('\n'));
     assert.match(found[0], /\/from-service-worker from service_worker chrome-extension:\/\/[a-p]{32}\/background\/background\.js/);
+  });
+
+  test('from a worker started by an extension page', async () => {
+    const page = await openPage(`${ours}pages/popup.html`);
+    const found = await caught('/from-worker', (url) => page.evaluate((u) => new Promise((ok, fail) => {
+      const code = `fetch(${JSON.stringify(u)}).then(() => postMessage('sent'), (e) => postMessage(String(e)))`;
+      const worker = new Worker(URL.createObjectURL(new Blob([code], { type: 'text/javascript' })));
+      worker.onmessage = (e) => (e.data === 'sent' ? ok() : fail(new Error(e.data)));
+      worker.onerror = (e) => fail(new Error(e.message));
+    }), url));
+    await page.close();
+    assert.equal(found.length, 1, found.join('\n'));
+    assert.match(found[0], /\/from-worker from worker blob:chrome-extension:\/\/[a-p]{32}\//);
   });
 
   test('from the guard iframe inside a composer page', async () => {
