@@ -98,7 +98,10 @@ export class RequestRecorder {
 
   onMessage({ method, params, sessionId }) {
     if (method === 'Target.attachedToTarget') {
-      this.onAttached(params).catch((err) => this.errors.push(`attach ${params.targetInfo.url}: ${err.message}`));
+      this.onAttached(params).catch((err) => {
+        // A target that went away while paused never ran; any other failure is a hole.
+        if (this.sessions.has(params.sessionId)) this.errors.push(`attach ${params.targetInfo.url}: ${err.message}`);
+      });
       return;
     }
     if (method === 'Target.detachedFromTarget') {
