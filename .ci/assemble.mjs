@@ -1,17 +1,25 @@
 #!/usr/bin/env node
-// Turns extension/ (one manifest source) into the loadable per-browser builds:
+// Turns extension/ (one manifest source) into the loadable per-browser builds and the store
+// packages:
 //   node .ci/assemble.mjs                          -> target/extension/{chromium,firefox}/
+//                                                     target/store/before-you-post-<version>-{chrome,firefox}.zip
+//                                                     target/store/SHA256SUMS
 //   node .ci/assemble.mjs --test-build DIR [--browser chromium|firefox]
 //                                                  -> a TEST build in DIR (fixture host + probe)
 // No dependencies: only node: modules.
+import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, posix, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deflateRawSync } from 'node:zlib';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const SOURCE = join(ROOT, 'extension');
 export const TARGET = join(ROOT, 'target', 'extension');
+export const STORE = join(ROOT, 'target', 'store');
 export const BROWSERS = ['chromium', 'firefox'];
+// What each store calls the package: the Chrome Web Store zip also serves Edge and Opera.
+const STORE_SUFFIX = { chromium: 'chrome', firefox: 'firefox' };
 
 // Of wasm-pack's output only these ship (not package.json, .d.ts, README or .gitignore).
 const WASM_FILES = ['before_you_post.js', 'before_you_post_bg.wasm'];
@@ -71,13 +79,20 @@ export function manifestFor(browser, source) {
   return m;
 }
 
+// Never in a package: hidden files, source maps, TypeScript declarations, editor leftovers,
+// test code. `rel` uses forward slashes.
+export function strayFile(rel) {
+  const parts = rel.split('/');
+  return parts.some((p) => p.startsWith('.')) || parts[0] === 'test' || parts.includes('tests')
+    || /\.(map|d\.ts|orig|rej|swp|bak)$|~$|^(Thumbs\.db|desktop\.ini)$/i.test(parts.at(-1));
+}
+
 function shipsFile(src) {
   const rel = relative(SOURCE, src);
   if (rel === '') return true;
   const parts = rel.split(sep);
-  if (parts.some((p) => p.startsWith('.'))) return false;
   if (parts[0] === 'wasm' && parts.length > 1) return WASM_FILES.includes(parts[1]);
-  return true;
+  return !strayFile(parts.join('/'));
 }
 
 // Writes one browser's build into outDir (emptied first) and returns its manifest.
@@ -121,6 +136,126 @@ export function makeTestBuild(browser, outDir) {
   return outDir;
 }
 
+// --- store packages ----------------------------------------------------------------------------
+// Zips written byte for byte the same from the same files: entries sorted by path, one fixed
+// date (1980-01-01 00:00, the earliest a zip can hold), fixed permissions (0644), no directory
+// entries, extra fields or comments. Deflate (level 9) from Node's zlib, or stored when that
+// would not be smaller; the same Node version gives the same bytes.
+const ZIP_DOS_DATE = (0 << 9) | (1 << 5) | 1;
+const ZIP_DOS_TIME = 0;
+const ZIP_VERSION = 20; // 2.0: deflate
+const ZIP_MADE_BY = (3 << 8) | ZIP_VERSION; // Unix, so the external attributes hold a mode
+const ZIP_FILE_MODE = 0o100644;
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(bytes) {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+// files: [{ name, data }] with names using '/', relative to the zip root. Returns the zip.
+export function zipFiles(files) {
+  const sorted = [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const locals = [];
+  const centrals = [];
+  let offset = 0;
+  for (const { name, data } of sorted) {
+    if (!/^[\x21-\x7e][\x20-\x7e]*$/.test(name) || name.startsWith('/') || name.split('/').includes('..')) {
+      throw new AssembleError(`cannot package file name ${JSON.stringify(name)}`);
+    }
+    const nameBytes = Buffer.from(name, 'ascii');
+    const deflated = deflateRawSync(data, { level: 9 });
+    const method = deflated.length < data.length ? 8 : 0;
+    const body = method === 8 ? deflated : data;
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(ZIP_VERSION, 4);
+    local.writeUInt16LE(0, 6); // flags
+    local.writeUInt16LE(method, 8);
+    local.writeUInt16LE(ZIP_DOS_TIME, 10);
+    local.writeUInt16LE(ZIP_DOS_DATE, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(body.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(nameBytes.length, 26);
+    local.writeUInt16LE(0, 28); // extra field length
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(ZIP_MADE_BY, 4);
+    central.writeUInt16LE(ZIP_VERSION, 6);
+    central.writeUInt16LE(0, 8);
+    central.writeUInt16LE(method, 10);
+    central.writeUInt16LE(ZIP_DOS_TIME, 12);
+    central.writeUInt16LE(ZIP_DOS_DATE, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(body.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(nameBytes.length, 28);
+    // extra length, comment length, disk number, internal attributes: all 0
+    central.writeUInt32LE((ZIP_FILE_MODE << 16) >>> 0, 38);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, nameBytes, body);
+    centrals.push(central, nameBytes);
+    offset += local.length + nameBytes.length + body.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(sorted.length, 8);
+  end.writeUInt16LE(sorted.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  if (sorted.length > 0xffff || offset + directory.length > 0xffffffff) throw new AssembleError('package too large for a plain zip');
+  return Buffer.concat([...locals, directory, end]);
+}
+
+// Every file under dir, as { name, data } with '/' names relative to dir.
+function readTree(dir) {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => {
+      const path = join(e.parentPath ?? e.path, e.name);
+      return { name: relative(dir, path).split(sep).join(posix.sep), data: readFileSync(path) };
+    });
+}
+
+export const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+export function packageName(browser, version) {
+  return `before-you-post-${version}-${STORE_SUFFIX[browser]}.zip`;
+}
+
+// Zips the assembled builds (target/extension/<browser>) into target/store/, with the manifest
+// at the zip root, and writes target/store/SHA256SUMS (paths relative to the repository, for
+// `sha256sum -c target/store/SHA256SUMS` from there). Returns [{ browser, path, size, sha256 }].
+export function pack(dirs = BROWSERS.map((b) => join(TARGET, b))) {
+  rmSync(STORE, { recursive: true, force: true });
+  mkdirSync(STORE, { recursive: true });
+  const packages = BROWSERS.map((browser, i) => {
+    const files = readTree(dirs[i]);
+    const stray = files.map((f) => f.name).filter(strayFile);
+    if (stray.length > 0) throw new AssembleError(`${dirs[i]} holds files that must not ship: ${stray.join(', ')}`);
+    const manifest = JSON.parse(files.find((f) => f.name === 'manifest.json')?.data ?? 'null');
+    if (!manifest?.version) throw new AssembleError(`${dirs[i]} has no manifest.json with a version`);
+    const zip = zipFiles(files);
+    const path = join(STORE, packageName(browser, manifest.version));
+    writeFileSync(path, zip);
+    return { browser, path, size: zip.length, sha256: sha256(zip), files: files.length };
+  });
+  const sums = [
+    ...WASM_FILES.map((f) => join(SOURCE, 'wasm', f)),
+    ...packages.map((p) => p.path),
+  ].map((path) => `${sha256(readFileSync(path))}  ${relative(ROOT, path).split(sep).join('/')}\n`);
+  writeFileSync(join(STORE, 'SHA256SUMS'), sums.join(''));
+  return packages;
+}
+
 function main(argv) {
   const i = argv.indexOf('--test-build');
   if (i !== -1) {
@@ -131,7 +266,13 @@ function main(argv) {
     console.log(makeTestBuild(browser, resolve(dir)));
     return;
   }
-  for (const dir of assemble()) console.log(dir);
+  const dirs = assemble();
+  for (const dir of dirs) console.log(`unpacked: ${relative(ROOT, dir)}`);
+  for (const p of pack(dirs)) {
+    console.log(`package:  ${relative(ROOT, p.path)}  ${p.size} bytes, ${p.files} files`);
+  }
+  console.log(`sha256 (also in ${relative(ROOT, join(STORE, 'SHA256SUMS'))}):`);
+  for (const line of readFileSync(join(STORE, 'SHA256SUMS'), 'utf8').trimEnd().split('\n')) console.log(`  ${line}`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
