@@ -151,7 +151,8 @@ api.permissions.onRemoved.addListener(({ origins = [] }) => {
 api.runtime.onInstalled.addListener(async ({ reason }) => {
   if (reason !== 'install') return;
   const s = await globalThis.beforeYouPostSettings.load();
-  if (s.policy.openDemoOnInstall) await api.tabs.create({ url: api.runtime.getURL('pages/demo.html') });
+  const lang = s.language === 'auto' ? '' : `?lang=${s.language}`;
+  if (s.policy.openDemoOnInstall) await api.tabs.create({ url: api.runtime.getURL(`pages/demo.html${lang}`) });
 });
 
 // The allowlist: every message type the background answers and who may send it.

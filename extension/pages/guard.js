@@ -124,7 +124,7 @@ async function onRequest(msg) {
   if (msg?.type !== 'check') return;
   await ready;
   const s = await settings.load();
-  await loadMessages().catch(() => {});
+  await loadMessages({ followSettings: true }).catch(() => {});
   const results = [];
   for (const { index, file } of msg.files ?? []) results.push(await check(index, file, s.sensitivity));
   const notices = results.some((r) => r.error) ? [notice('noticeUnchecked')] : [];

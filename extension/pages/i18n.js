@@ -1,7 +1,5 @@
 // Localised strings for extension pages and for the same pages served over http (the
 // classroom demo). textContent only: messages are never HTML.
-import '../common/settings.js';
-
 const api = globalThis.browser ?? globalThis.chrome;
 const inExtension = Boolean(api?.i18n?.getMessage);
 const SUPPORTED = ['en', 'fr'];
@@ -25,11 +23,13 @@ export function chosenLanguage() {
   return settingLang;
 }
 
-// Needed before t() outside the extension, when ?lang= overrides the browser's language, or when
-// the settings choose a language. Call again to follow a changed setting.
-export async function loadMessages() {
+// Needed before t() outside the extension, or when ?lang= overrides the browser's language.
+// With { followSettings: true } (popup, options, guard), the language setting applies too; other
+// pages get it through ?lang= in the links to them. Call again to follow a changed setting.
+export async function loadMessages({ followSettings = false } = {}) {
   const asked = new URLSearchParams(location.search).has('lang');
-  if (inExtension && api.storage) {
+  if (followSettings && inExtension && globalThis.beforeYouPostSettings) {
+    // The page imported common/settings.js.
     const { language } = await globalThis.beforeYouPostSettings.load();
     settingLang = SUPPORTED.includes(language) ? language : null;
   }

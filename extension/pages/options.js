@@ -82,7 +82,7 @@ function showLocks(s) {
 async function render(s) {
   if (s.language !== language) {
     language = s.language;
-    await loadMessages().catch(() => {});
+    await loadMessages({ followSettings: true }).catch(() => {});
     localise();
   }
   for (const key of Object.keys(settings.CHOICES)) {

@@ -99,7 +99,7 @@ function setUpLinks() {
   });
 }
 
-await loadMessages().catch(() => {});
+await loadMessages({ followSettings: true }).catch(() => {});
 localise();
 setUpLinks();
 showSite();

@@ -206,6 +206,9 @@ test('language setting: the warning, its notice and the popup speak French', asy
   await popup.waitForSelector('#site[data-state="listed"]');
   assert.match(await popup.textContent('#site-status'), /sont vérifiées avant de quitter votre appareil/);
   assert.equal(await popup.textContent('#site-toggle'), 'Désactiver sur ce site');
+  // The demo and the explainer follow through ?lang=.
+  assert.deepEqual(await popup.$$eval('#links a:not(#open-options)', (links) => links.map((a) => a.getAttribute('href'))),
+    ['demo.html?lang=fr', 'explainer.html?lang=fr']);
   await popup.close();
 });
 
