@@ -6,6 +6,7 @@
 // file is removed afterwards. Fails (does not skip) when the policy cannot be applied.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 
@@ -15,6 +16,7 @@ import { FACE, chooseFiles, sha256, warningShown } from '../lib/hold.mjs';
 import { noticeShown, ownIdBuild, setChromiumPolicy } from '../lib/policy.mjs';
 import { startServer } from '../server.mjs';
 
+const require = createRequire(import.meta.url);
 const PLACE_GPS = join(ROOT, 'tests', 'fixtures', 'meta', 'tagged.jpg'); // no face, GPS
 
 let server;
@@ -104,7 +106,7 @@ describe('policy: force on, force masking, lock settings, open the demo', () => 
     assert.equal(new URL(demo.url()).host, build.id);
   });
 
-  test('options page is read-only and says the settings are locked; saving is refused', async () => {
+  test('options page is read-only and says the settings are locked; saving is refused; axe-core clean', async () => {
     const options = await browser.context.newPage();
     await options.goto(`chrome-extension://${build.id}/pages/options.html`);
     await options.waitForSelector('body[data-ready]');
@@ -122,6 +124,9 @@ describe('policy: force on, force masking, lock settings, open the demo', () => 
     const refused = await options.evaluate(() => globalThis.beforeYouPostSettings.save({ defaultAction: 'strip' }));
     assert.deepEqual(refused, ['defaultAction']);
     assert.equal((await browser.ext.evaluate(() => chrome.storage.sync.get('defaultAction'))).defaultAction, 'ask');
+    await options.evaluate(readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
+    const axe = await options.evaluate(() => globalThis.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'best-practice'] }));
+    assert.deepEqual(axe.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(' ')}`), []);
     await options.close();
   });
 
