@@ -4,6 +4,7 @@
 
 // Static import: MV3 service workers allow neither dynamic import() nor top-level await.
 import init, { engineInfo } from '../wasm/before_you_post.js';
+import '../common/settings.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
 
@@ -65,7 +66,7 @@ async function claimGuard(message, sender) {
 
 // Sites the user enabled from the popup (e.g. a Mastodon instance): the optional host permission
 // for that origin plus the same content scripts, registered for it alone.
-const SENSOR = { js: ['content/adapters.js', 'content/sensor.js'] };
+const SENSOR = { js: ['common/settings.js', 'content/adapters.js', 'content/sensor.js'] };
 const MAIN_WORLD = { js: ['content/main-world.js'], world: 'MAIN' };
 const scriptId = (origin, part) => `site ${part} ${origin}`;
 
@@ -144,6 +145,14 @@ api.permissions.onRemoved.addListener(({ origins = [] }) => {
     const origin = webOrigin(pattern.replace(/\/\*$/, '/'));
     if (origin) forgetSite(origin).catch(() => {});
   }
+});
+
+// School or company policy: open the classroom demo once, when the extension is installed.
+api.runtime.onInstalled.addListener(async ({ reason }) => {
+  if (reason !== 'install') return;
+  const s = await globalThis.beforeYouPostSettings.load();
+  const lang = s.language === 'auto' ? '' : `?lang=${s.language}`;
+  if (s.policy.openDemoOnInstall) await api.tabs.create({ url: api.runtime.getURL(`pages/demo.html${lang}`) });
 });
 
 // The allowlist: every message type the background answers and who may send it.

@@ -32,14 +32,14 @@
   const swallowChange = new WeakSet(); // inputs whose next trusted `change` we hold
   const watched = new WeakSet(); // inputs with their own listeners (detached or in shadow trees)
 
-  // "Don't ask again on this site", chosen in the warning and undone from the popup.
-  let quiet = false;
-  const readQuiet = (sites) => { quiet = Boolean(sites?.[location.hostname]); };
-  api.storage.sync.get('quietSites').then((v) => readQuiet(v.quietSites), () => {});
-  api.storage.onChanged.addListener((changes, area) => {
-    if (area === 'sync' && changes.quietSites) readQuiet(changes.quietSites.newValue);
+  // This site switched off, or "don't ask again" chosen here (settings.js; a policy may force
+  // checking). Until the settings are read, photos are held.
+  const settings = globalThis.beforeYouPostSettings;
+  let active = true;
+  settings.watch((s) => {
+    active = settings.siteOn(s, location.hostname) && !settings.quiet(s, location.hostname);
   });
-  const worthHolding = (files) => !quiet && files.some(isImage);
+  const worthHolding = (files) => active && files.some(isImage);
 
   const IMAGE_EXT = /\.(jpe?g|jfif|pjpeg|png|apng|webp|gif|avif|heic|heif|tiff?|bmp)$/i;
   function isImage(file) {
@@ -211,8 +211,9 @@
 
   // --- notices -------------------------------------------------------------------------------
   let noticeHost = null;
-  function notify(key) {
-    const text = api.i18n.getMessage(key) || key;
+  // A message key, or { text } already worded by the guard in the language of the settings.
+  function notify(notice) {
+    const text = typeof notice?.text === 'string' ? notice.text : api.i18n.getMessage(notice) || String(notice);
     if (!noticeHost?.isConnected) {
       noticeHost = document.createElement('div');
       setStyles(noticeHost, {
@@ -269,13 +270,18 @@
         guard.hide();
         fn();
       };
-      const timer = setTimeout(() => finish(() => reject(new Error('check timed out'))), CHECK_TIMEOUT_MS);
+      let timer = setTimeout(() => finish(() => reject(new Error('check timed out'))), CHECK_TIMEOUT_MS);
       let focusBefore = null;
       guard.pending.set(id, {
         fail: (err) => finish(() => reject(err)),
         verdict: (msg) => {
           clearTimeout(timer);
           for (const key of msg.notices ?? []) notify(key);
+          if (msg.auto) {
+            // Fixed without asking (settings, policy or a preset decision): the fix must come in time.
+            timer = setTimeout(() => finish(() => reject(new Error('automatic fix timed out'))), CHECK_TIMEOUT_MS);
+            return;
+          }
           if (!msg.warn) {
             finish(() => resolve({ action: 'release', files, replaced: [] }));
             return;

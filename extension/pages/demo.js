@@ -300,6 +300,8 @@ const guard = {
       this.pending.set(id, {
         verdict: (msg) => {
           clearTimeout(timer);
+          // auto: a setting or policy fixes the photo without asking; the decision follows.
+          if (msg.auto) return;
           if (!msg.warn) {
             finish({ action: 'release', files, replaced: [], unchecked: (msg.notices ?? []).length > 0 });
             return;

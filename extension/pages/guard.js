@@ -3,13 +3,12 @@
 // the composer and returns the user's decision. The page can neither script nor restyle it,
 // and it only talks over a MessagePort whose origin the background has vouched for.
 import init, * as engine from '../wasm/before_you_post.js';
-import { loadMessages, localise, t } from './i18n.js';
+import '../common/settings.js';
+import { chosenLanguage, loadMessages, localise, t } from './i18n.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
-const ready = Promise.all([
-  init({ module_or_path: new URL('../wasm/before_you_post_bg.wasm', import.meta.url) }),
-  loadMessages(),
-]);
+const settings = globalThis.beforeYouPostSettings;
+const ready = init({ module_or_path: new URL('../wasm/before_you_post_bg.wasm', import.meta.url) });
 
 const WRITABLE = { 'image/jpeg': 'image/jpeg', 'image/png': 'image/png', 'image/webp': 'image/webp' };
 const PREVIEW_SIDE = 440;
@@ -63,7 +62,7 @@ function onError(msg) {
   return (err) => {
     console.error('Before You Post guard:', err);
     // The content script fails open when it gets no verdict in time; say so at once instead.
-    port.postMessage({ type: 'verdict', id: msg?.id, warn: false, notices: ['noticeUnchecked'] });
+    port.postMessage({ type: 'verdict', id: msg?.id, warn: false, notices: [notice('noticeUnchecked')] });
   };
 }
 
@@ -106,7 +105,7 @@ function thumbnail(source) {
   return canvas;
 }
 
-async function check(index, file) {
+async function check(index, file, sensitivity) {
   const result = { index, file, meta: null, analysis: null, error: null, thumb: null };
   try {
     const bytes = new Uint8Array(await file.arrayBuffer());
@@ -122,6 +121,7 @@ async function check(index, file) {
     result.type = file.type || result.meta?.mime || '';
     result.analysis = engine.analyzeRgba(image.data, image.width, image.height, {
       has_location: Boolean(result.meta?.has_location),
+      policy: { sensitivity },
     });
     result.thumb = thumbnail(canvas);
   } catch (err) {
@@ -131,34 +131,86 @@ async function check(index, file) {
   return result;
 }
 
+// A notice for the content script to show, already in the language of the settings.
+const notice = (key) => ({ key, text: t(key) });
+
 async function onRequest(msg) {
   if (msg?.type !== 'check') return;
   await ready;
+  const s = await settings.load();
+  await loadMessages({ followSettings: true }).catch(() => {});
   const results = [];
-  for (const { index, file } of msg.files ?? []) results.push(await check(index, file));
-  const notices = results.some((r) => r.error) ? ['noticeUnchecked'] : [];
+  for (const { index, file } of msg.files ?? []) results.push(await check(index, file, s.sensitivity));
+  const notices = results.some((r) => r.error) ? [notice('noticeUnchecked')] : [];
   const warned = results.filter((r) => r.analysis?.verdict.warn);
-  port.postMessage({ type: 'verdict', id: msg.id, warn: warned.length > 0, notices });
-  if (warned.length === 0) return;
-  const choice = await ask(warned, msg.context ?? {});
+  if (warned.length === 0) {
+    port.postMessage({ type: 'verdict', id: msg.id, warn: false, notices });
+    return;
+  }
+  warned.forEach(prepare);
+  const forced = { mask: s.policy.forceMaskFaces, strip: s.policy.forceRemoveLocation };
+  const auto = { mask: forced.mask || s.defaultAction === 'mask', strip: forced.strip || s.defaultAction === 'strip' };
+  const preset = s.policy.automationDecision;
+  const fixNotices = [];
+  let choice;
+  if (preset) {
+    // A test profile's preset decision (managed policy): no dialog, as if that button was pressed.
+    port.postMessage({ type: 'verdict', id: msg.id, warn: false, auto: true, notices });
+    choice = preset;
+    for (const r of warned) select(r, preset === 'protect' ? { mask: true, strip: true } : forced);
+    fixNotices.push(notice(`noticePreset_${preset}`));
+  } else if (warned.every((r) => covers(r, auto))) {
+    // "Always mask faces" / "always remove location" (setting or policy): fixed without asking,
+    // and the user is told so.
+    port.postMessage({ type: 'verdict', id: msg.id, warn: false, auto: true, notices });
+    choice = 'protect';
+    for (const r of warned) select(r, auto);
+    if (warned.some((r) => r.selected.size > 0)) fixNotices.push(notice(forced.mask ? 'noticePolicyMasked' : 'noticeAutoMasked'));
+    if (warned.some((r) => r.selected.size === 0 && r.strip)) fixNotices.push(notice(forced.strip ? 'noticePolicyStripped' : 'noticeAutoStripped'));
+  } else {
+    port.postMessage({ type: 'verdict', id: msg.id, warn: true, notices });
+    for (const r of warned) select(r, { mask: true, strip: true });
+    choice = await ask(warned, msg.context ?? {}, forced, s);
+    // "Post anyway" still applies what the policy forces (shown ticked and locked).
+    if (choice === 'anyway') for (const r of warned) select(r, forced);
+  }
+  // The demo's mock composer (no site) does not count.
+  if (msg.context?.site) settings.addCounts({ warnings: 1 });
   if (choice === 'cancel') {
-    port.postMessage({ type: 'decision', id: msg.id, action: 'cancel' });
+    port.postMessage({ type: 'decision', id: msg.id, action: 'cancel', notices: fixNotices });
     return;
   }
   const files = [];
-  const fixNotices = [];
-  if (choice === 'protect') {
-    for (const r of warned) {
-      try {
-        const file = await applyChoice(r);
-        if (file) files.push({ index: r.index, file });
-      } catch (err) {
-        console.warn('Before You Post: could not protect', r.file.name, err);
-        fixNotices.push('noticeFixFailed');
-      }
+  for (const r of warned) {
+    try {
+      const file = await applyChoice(r);
+      if (file) files.push({ index: r.index, file });
+    } catch (err) {
+      console.warn('Before You Post: could not protect', r.file.name, err);
+      fixNotices.push(notice('noticeFixFailed'));
     }
   }
+  if (files.length > 0 && msg.context?.site) settings.addCounts({ fixes: files.length });
   port.postMessage({ type: 'decision', id: msg.id, action: 'release', files, notices: fixNotices });
+}
+
+// --- what happens without asking ---------------------------------------------------------------
+const warnsForFaces = (r) => r.analysis.verdict.reasons.some((reason) => reason !== 'location');
+const warnsForLocation = (r) => r.analysis.verdict.reasons.includes('location');
+// Masking re-encodes the photo without any metadata, so it removes the location too.
+const maskable = (r) => canMask(r) && r.analysis.faces.length > 0;
+const strippable = (r) => Boolean(r.meta?.has_location) && r.meta?.can_strip_location !== false;
+
+// Ticks faces and "remove location" for these actions ({ mask, strip }).
+function select(r, { mask, strip }) {
+  r.selected = new Set(mask && canMask(r) ? r.analysis.faces.map((_, i) => i) : []);
+  r.strip = Boolean(strip) && strippable(r);
+}
+
+// Whether these actions deal with everything the photo was warned for.
+function covers(r, { mask, strip }) {
+  const masked = mask && maskable(r);
+  return (!warnsForFaces(r) || masked) && (!warnsForLocation(r) || masked || (strip && strippable(r)));
 }
 
 // --- fixes ------------------------------------------------------------------------------------
@@ -255,7 +307,7 @@ function metadataList(meta) {
   return dl;
 }
 
-function describe(r, n) {
+function describe(r, n, forced) {
   const li = el('li', { className: 'photo' });
   li.dataset.photo = String(r.index);
   const details = el('div', { className: 'photo-details' });
@@ -265,8 +317,9 @@ function describe(r, n) {
     const fieldset = el('fieldset');
     fieldset.append(el('legend', { textContent: t('guardFacesLegend') }));
     const maskable = canMask(r);
+    const lockedOn = maskable && forced.mask; // the policy masks every face
     faces.forEach((face, i) => {
-      const box = el('input', { type: 'checkbox', checked: r.selected.has(i), disabled: !maskable });
+      const box = el('input', { type: 'checkbox', checked: r.selected.has(i), disabled: !maskable || lockedOn });
       box.dataset.face = String(i);
       box.addEventListener('change', () => {
         if (box.checked) r.selected.add(i);
@@ -278,15 +331,18 @@ function describe(r, n) {
       fieldset.append(el('label', {}, box, ` ${t('guardMaskFace', [String(i + 1)])} `, grade, ` — ${reasons}`));
     });
     if (!maskable) fieldset.append(el('p', { className: 'blocked', textContent: t('guardCannotMask') }));
+    if (lockedOn) fieldset.append(el('p', { className: 'forced', textContent: t('guardForcedByPolicy') }));
     details.append(fieldset);
   }
   const meta = metadataList(r.meta);
   if (meta) details.append(meta);
   if (r.meta?.has_location) {
-    const strip = el('input', { type: 'checkbox', checked: r.strip, disabled: r.meta.can_strip_location === false });
+    const lockedOn = forced.strip && strippable(r);
+    const strip = el('input', { type: 'checkbox', checked: r.strip, disabled: r.meta.can_strip_location === false || lockedOn });
     strip.dataset.strip = '';
     strip.addEventListener('change', () => { r.strip = strip.checked; });
     details.append(el('label', {}, strip, ` ${t('guardRemoveLocation')}`));
+    if (lockedOn) details.append(el('p', { className: 'forced', textContent: t('guardForcedByPolicy') }));
   }
   r.preview.setAttribute('role', 'img');
   r.preview.setAttribute('aria-label', t('guardPreviewLabel', [String(n), String(faces.length)]));
@@ -309,29 +365,29 @@ function describe(r, n) {
 
 function prepare(r) {
   const faces = r.analysis.faces;
-  r.selected = new Set(canMask(r) ? faces.map((_, i) => i) : []);
-  r.strip = Boolean(r.meta?.has_location) && r.meta?.can_strip_location !== false;
   r.expanded = faces.length > 0 && typeof engine.maskedBoxes === 'function'
     ? engine.maskedBoxes(r.analysis.width, r.analysis.height, faces.map(boxOf))
     : [];
   r.preview = Object.assign(document.createElement('canvas'), { width: r.thumb.width, height: r.thumb.height });
 }
 
-function ask(warned, context) {
+function ask(warned, context, forced, s) {
   localise();
-  warned.forEach(prepare);
   const faces = warned.reduce((n, r) => n + r.analysis.faces.length, 0);
   const title = context.profile ? 'guardTitleProfile' : faces > 0 ? 'guardTitle' : 'guardTitleLocation';
   document.getElementById('dialog-title').textContent = t(title);
   const audience = context.audience === 'restricted' ? t('guardAudienceRestricted') : t('guardAudiencePublic');
   const summary = faces > 0 ? t('guardSummary', [String(faces)]) : t('guardSummaryLocation');
   document.getElementById('dialog-summary').textContent = `${summary} ${audience}`;
-  document.getElementById('learn-more').href = new URL(`explainer.html${location.search}`, location.href).href;
-  document.getElementById('photos').replaceChildren(...warned.map((r, i) => describe(r, i + 1)));
+  // ?lang= (the demo's mock composer) or the language setting; the browser's otherwise.
+  const lang = new URLSearchParams(location.search).get('lang') ?? chosenLanguage();
+  document.getElementById('learn-more').href = new URL(`explainer.html${lang ? `?lang=${lang}` : ''}`, location.href).href;
+  document.getElementById('photos').replaceChildren(...warned.map((r, i) => describe(r, i + 1, forced)));
   const quiet = document.getElementById('quiet');
   quiet.checked = false;
-  // Nothing to remember in the demo's mock composer.
-  document.getElementById('quiet-row').hidden = !context.site;
+  // No "don't ask again" when the policy keeps every site checked, nor in the demo's composer.
+  const quietAllowed = !s.locked.includes('quietSites') && Boolean(context.site);
+  document.getElementById('quiet-row').hidden = !quietAllowed;
   const backdrop = document.getElementById('backdrop');
   backdrop.hidden = false;
   focusWhenShown = document.getElementById('protect');
@@ -340,7 +396,7 @@ function ask(warned, context) {
       backdrop.hidden = true;
       document.removeEventListener('keydown', onKey, true);
       for (const id of ['protect', 'anyway', 'cancel']) document.getElementById(id).onclick = null;
-      if (choice !== 'cancel' && quiet.checked && context.site) rememberQuiet(context.site);
+      if (choice !== 'cancel' && quietAllowed && quiet.checked && context.site) rememberQuiet(context.site);
       resolve(choice);
     };
     const onKey = (e) => {
@@ -349,7 +405,8 @@ function ask(warned, context) {
         done('cancel');
       } else if (e.key === 'Tab') {
         // Focus stays in the dialog.
-        const usable = [...document.querySelectorAll('#dialog a[href], #dialog input:not(:disabled), #dialog button:not(:disabled)')];
+        const usable = [...document.querySelectorAll('#dialog a[href], #dialog input:not(:disabled), #dialog button:not(:disabled)')]
+          .filter((x) => !x.closest('[hidden]'));
         const i = usable.indexOf(document.activeElement);
         const next = e.shiftKey ? (i <= 0 ? usable.length - 1 : i - 1) : (i + 1) % usable.length;
         e.preventDefault();
@@ -364,7 +421,6 @@ function ask(warned, context) {
 }
 
 // "Don't ask again on this site": the content script stops holding there; undone from the popup.
-async function rememberQuiet(site) {
-  const { quietSites = {} } = await api.storage.sync.get('quietSites');
-  await api.storage.sync.set({ quietSites: { ...quietSites, [site]: true } });
+function rememberQuiet(site) {
+  return settings.setSite('quietSites', site, true);
 }

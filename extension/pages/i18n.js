@@ -4,22 +4,41 @@ const api = globalThis.browser ?? globalThis.chrome;
 const inExtension = Boolean(api?.i18n?.getMessage);
 const SUPPORTED = ['en', 'fr'];
 
-let served = null; // messages.json of the chosen language when not running as an extension
+let served = null; // messages.json of the chosen language when not the browser's own
 let servedLang = 'en';
+let settingLang = null; // the extension's language setting, when not "auto"
 
-// Picks the language: ?lang= wins, then the browser's; English otherwise.
+// Picks the language: ?lang= wins, then the language setting, then the browser's; English otherwise.
 export function pageLanguage() {
   const asked = new URLSearchParams(location.search).get('lang');
   if (SUPPORTED.includes(asked)) return asked;
+  if (settingLang) return settingLang;
   if (inExtension) return api.i18n.getUILanguage().slice(0, 2) === 'fr' ? 'fr' : 'en';
   const nav = (navigator.language || 'en').slice(0, 2);
   return SUPPORTED.includes(nav) ? nav : 'en';
 }
 
+// The language chosen in the settings (or by policy), null for "auto". For links to our pages.
+export function chosenLanguage() {
+  return settingLang;
+}
+
 // Needed before t() outside the extension, or when ?lang= overrides the browser's language.
-export async function loadMessages() {
+// With { followSettings: true } (popup, options, guard), the language setting applies too; other
+// pages get it through ?lang= in the links to them. Call again to follow a changed setting.
+export async function loadMessages({ followSettings = false } = {}) {
+  const asked = new URLSearchParams(location.search).has('lang');
+  if (followSettings && inExtension && globalThis.beforeYouPostSettings) {
+    // The page imported common/settings.js.
+    const { language } = await globalThis.beforeYouPostSettings.load();
+    settingLang = SUPPORTED.includes(language) ? language : null;
+  }
+  if (inExtension && !asked && !settingLang) {
+    served = null;
+    return;
+  }
   const lang = pageLanguage();
-  if (inExtension && !new URLSearchParams(location.search).has('lang')) return;
+  if (served && servedLang === lang) return;
   const res = await fetch(new URL(`../_locales/${lang}/messages.json`, import.meta.url));
   served = await res.json();
   servedLang = lang;

@@ -1,6 +1,8 @@
-import { localise, t } from './i18n.js';
+import '../common/settings.js';
+import { chosenLanguage, loadMessages, localise, t } from './i18n.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
+const settings = globalThis.beforeYouPostSettings;
 
 async function showEngineStatus() {
   const section = document.getElementById('engine');
@@ -37,24 +39,30 @@ async function showSite() {
   section.hidden = false;
   section.dataset.state = status.listed ? 'listed' : status.enabled ? 'enabled' : 'off';
   const host = new URL(status.origin).host;
-  const { quietSites = {} } = await api.storage.sync.get('quietSites');
   const hostname = new URL(status.origin).hostname;
-  if (quietSites[hostname] && (status.listed || status.enabled)) {
+  const s = await settings.load();
+  if (settings.quiet(s, hostname) && (status.listed || status.enabled)) {
     section.dataset.state = 'quiet';
     text.textContent = t('siteQuiet');
     button.textContent = t('siteAskAgain');
-    button.hidden = false;
+    button.hidden = s.locked.includes('quietSites');
     button.onclick = async () => {
-      const { quietSites: now = {} } = await api.storage.sync.get('quietSites');
-      delete now[hostname];
-      await api.storage.sync.set({ quietSites: now });
+      await settings.setSite('quietSites', hostname, false);
       showSite();
     };
     return;
   }
   if (status.listed) {
-    text.textContent = t('siteListed', [host]);
-    button.hidden = true;
+    // Listed sites can be switched off (offSites), unless the policy keeps them on or locks it.
+    const on = settings.siteOn(s, hostname);
+    section.dataset.state = on ? 'listed' : 'paused';
+    text.textContent = t(!on ? 'sitePaused' : s.policy.forceOn ? 'siteForced' : 'siteListed', [host]);
+    button.hidden = s.locked.includes('offSites');
+    button.textContent = t(on ? 'siteTurnOff' : 'siteTurnOn');
+    button.onclick = async () => {
+      await settings.setSite('offSites', settings.siteKey(hostname), on);
+      showSite();
+    };
     return;
   }
   text.textContent = t(status.enabled ? 'siteEnabled' : 'siteOff', [host]);
@@ -73,6 +81,27 @@ async function showSite() {
   };
 }
 
+// Kept on this device only (storage.local): how often the extension warned and protected a photo.
+async function showCounts() {
+  const { warnings, fixes } = await settings.readCounts();
+  document.getElementById('counts-text').textContent = t('popupCounts', [String(warnings), String(fixes)]);
+}
+
+// Our own pages in the language of the settings; the options page where the browser shows it.
+function setUpLinks() {
+  const lang = chosenLanguage();
+  if (lang) {
+    for (const a of document.querySelectorAll('#links a:not(#open-options)')) a.href = `${a.getAttribute('href')}?lang=${lang}`;
+  }
+  document.getElementById('open-options').addEventListener('click', (event) => {
+    event.preventDefault();
+    api.runtime.openOptionsPage();
+  });
+}
+
+await loadMessages({ followSettings: true }).catch(() => {});
 localise();
+setUpLinks();
 showSite();
+showCounts();
 showEngineStatus();

@@ -81,7 +81,8 @@ async function call(base, method, path, body) {
 }
 
 // Starts geckodriver and a headless Firefox session. Returns a small WebDriver client.
-export async function launchFirefox(geckodriver) {
+// `prefs` are added to the quiet ones (e.g. a fixed moz-extension UUID for an add-on).
+export async function launchFirefox(geckodriver, { prefs = {} } = {}) {
   if (!existsSync(FIREFOX)) throw new Error(`${FIREFOX} not found: apt-get install firefox-esr`);
   const port = await freePort();
   // Output goes to a file, not a pipe: a pipe closed before geckodriver exits makes it panic.
@@ -125,7 +126,7 @@ export async function launchFirefox(geckodriver) {
         alwaysMatch: {
           browserName: 'firefox',
           acceptInsecureCerts: false,
-          'moz:firefoxOptions': { binary: FIREFOX, args: ['-headless'], prefs: QUIET_PREFS },
+          'moz:firefoxOptions': { binary: FIREFOX, args: ['-headless'], prefs: { ...QUIET_PREFS, ...prefs } },
         },
       },
     });
