@@ -7,7 +7,7 @@ pub mod weights;
 
 use crate::error::ErrorCode;
 use crate::raster::RgbaView;
-use net::{Feature, LevelOutput, RetinaFace, HEAD_WIDTH};
+use net::{Feature, LevelOutput, Path, RetinaFace, HEAD_WIDTH};
 use serde::Serialize;
 
 /// Anchor sizes (input pixels) per level, two anchors per cell.
@@ -66,7 +66,15 @@ impl Detector {
     /// Loads the bundled model.
     pub fn new() -> Result<Self, ErrorCode> {
         let tensors = weights::parse(weights::MODEL_BYTES)?;
-        Ok(Self { net: RetinaFace::from_tensors(&tensors)? })
+        Ok(Self { net: RetinaFace::from_tensors(&tensors, Path::Fast)? })
+    }
+
+    /// The detector with every convolution on the plain im2col GEMM path, to check the fast
+    /// path against.
+    #[cfg(test)]
+    fn reference() -> Self {
+        let tensors = weights::parse(weights::MODEL_BYTES).unwrap();
+        Self { net: RetinaFace::from_tensors(&tensors, Path::Reference).unwrap() }
     }
 
     /// Finds faces in `image` (any size and aspect ratio).
@@ -261,6 +269,49 @@ mod tests {
         assert_eq!(iou(&[0.0, 0.0, 10.0, 10.0], &[0.0, 0.0, 10.0, 10.0]), 1.0);
         assert_eq!(iou(&[0.0, 0.0, 10.0, 10.0], &[20.0, 0.0, 10.0, 10.0]), 0.0);
         assert!((iou(&[0.0, 0.0, 10.0, 10.0], &[5.0, 0.0, 10.0, 10.0]) - 1.0 / 3.0).abs() < 1e-6);
+    }
+
+    /// The Winograd path finds the same faces as the im2col reference on real photos: boxes
+    /// and landmarks within 0.5 px, scores within 1e-3 (float rounding differs, nothing else).
+    #[test]
+    fn fast_path_matches_reference_on_photos() {
+        let (fast, slow) = (Detector::new().unwrap(), Detector::reference());
+        // A lower threshold than the default compares more (and weaker) detections.
+        let opts = DetectOptions { score_threshold: 0.2, ..DetectOptions::default() };
+        let mut compared = 0;
+        for name in ["astronaut.png", "camera.png", "pair.png", "chelsea.png", "coffee.png", "rocket.jpg"] {
+            let img = image::open(format!("{}/tests/fixtures/photos/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap().to_rgba8();
+            let view = RgbaView::new(img.as_raw(), img.width(), img.height()).unwrap();
+            let (a, b) = (fast.detect(view, &opts), slow.detect(view, &opts));
+            assert_eq!(a.len(), b.len(), "{name}: {a:?} vs {b:?}");
+            for d in &a {
+                let close = |r: &Detection| {
+                    (d.score - r.score).abs() < 1e-3
+                        && d.bbox.iter().zip(&r.bbox).all(|(p, q)| (p - q).abs() < 0.5)
+                        && d.landmarks.iter().flatten().zip(r.landmarks.iter().flatten()).all(|(p, q)| (p - q).abs() < 0.5)
+                };
+                assert!(b.iter().any(close), "{name}: {d:?} not in {b:?}");
+            }
+            compared += a.len();
+        }
+        assert!(compared >= 4, "only {compared} detections compared");
+    }
+
+    /// Raw network outputs of both paths agree on a real photo, at every level.
+    #[test]
+    fn winograd_outputs_match_im2col() {
+        let img = image::open(format!("{}/tests/fixtures/photos/astronaut.png", env!("CARGO_MANIFEST_DIR"))).unwrap().to_rgba8();
+        let view = RgbaView::new(img.as_raw(), img.width(), img.height()).unwrap();
+        // Odd sizes exercise the partial 2x2 tiles at the right and bottom edges.
+        for (w, h) in [(img.width() as usize, img.height() as usize), (333, 251)] {
+            let input = sample_tile(view, w as f32 / img.width() as f32, 0, 0, w, h);
+            let (a, b) = (Detector::new().unwrap().net.forward(&input), Detector::reference().net.forward(&input));
+            for (la, lb) in a.iter().zip(&b) {
+                assert_eq!((la.h, la.w), (lb.h, lb.w));
+                let worst = la.data.iter().zip(&lb.data).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
+                assert!(worst < 2e-3, "{w}x{h} stride {}: max difference {worst}", la.stride);
+            }
+        }
     }
 
     #[test]
