@@ -271,7 +271,7 @@ mod tests {
         assert!((iou(&[0.0, 0.0, 10.0, 10.0], &[5.0, 0.0, 10.0, 10.0]) - 1.0 / 3.0).abs() < 1e-6);
     }
 
-    /// The Winograd path finds the same faces as the im2col reference on real photos: boxes
+    /// The fast path finds the same faces as the im2col reference on real photos: boxes
     /// and landmarks within 0.5 px, scores within 1e-3 (float rounding differs, nothing else).
     #[test]
     fn fast_path_matches_reference_on_photos() {
@@ -299,7 +299,7 @@ mod tests {
 
     /// Raw network outputs of both paths agree on a real photo, at every level.
     #[test]
-    fn winograd_outputs_match_im2col() {
+    fn fast_outputs_match_reference() {
         let img = image::open(format!("{}/tests/fixtures/photos/astronaut.png", env!("CARGO_MANIFEST_DIR"))).unwrap().to_rgba8();
         let view = RgbaView::new(img.as_raw(), img.width(), img.height()).unwrap();
         // Odd sizes exercise the partial 2x2 tiles at the right and bottom edges.

@@ -43,15 +43,18 @@ struct Conv {
     /// Stride-1 3x3 kernels in the Winograd F(2x2, 3x3) domain: 16 matrices of cin x nb
     /// (U = G g G^T); `None` runs the im2col reference path.
     wino: Option<Vec<f32>>,
+    /// Specialised kernels (direct stem, border-free depthwise interior) allowed.
+    fast: bool,
 }
 
-/// Whether stride-1 3x3 convolutions use Winograd F(2x2, 3x3) (2.25x fewer multiply-adds)
-/// or the plain im2col GEMM they are tested against.
+/// Whether convolutions use the fast kernels (Winograd F(2x2, 3x3) for stride-1 3x3, 2.25x
+/// fewer multiply-adds; a direct stem; border-free depthwise interiors) or the plain im2col
+/// GEMM and generic depthwise loop they are tested against.
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub enum Path {
-    /// Winograd where it applies.
+    /// Specialised kernels where they apply.
     Fast,
-    /// im2col GEMM everywhere.
+    /// im2col GEMM and the generic depthwise loop everywhere.
     #[cfg_attr(not(test), allow(dead_code))]
     Reference,
 }
@@ -104,7 +107,7 @@ impl Conv {
                         w[t * cout + c] = weight.data[c * 9 + t];
                     }
                 }
-                Ok(Self { kind, cin: cout, cout, nb: cout, w, bias: bias.data.clone(), wino: None })
+                Ok(Self { kind, cin: cout, cout, nb: cout, w, bias: bias.data.clone(), wino: None, fast: path == Path::Fast })
             }
             Kind::Pointwise | Kind::Full3 { .. } => {
                 let nb = cout.div_ceil(NR) * NR;
@@ -132,7 +135,7 @@ impl Conv {
                     }
                     u
                 });
-                Ok(Self { kind, cin: cin_g, cout, nb, w, bias: b, wino })
+                Ok(Self { kind, cin: cin_g, cout, nb, w, bias: b, wino, fast: path == Path::Fast })
             }
         }
     }
@@ -153,7 +156,7 @@ impl Conv {
             bias[col..col + p.cout].copy_from_slice(&p.bias[..p.cout]);
             col += p.cout;
         }
-        Self { kind: parts[0].kind, cin, cout, nb, w, bias, wino: None }
+        Self { kind: parts[0].kind, cin, cout, nb, w, bias, wino: None, fast: parts[0].fast }
     }
 
     fn out_dims(&self, x: &Feature) -> (usize, usize) {
@@ -182,6 +185,7 @@ impl Conv {
                 gemm(&x.data, x.h * x.w, self.cin, &self.w, self.nb, self.cout, &self.bias, &mut out, act);
             }
             Kind::Full3 { .. } if self.wino.is_some() => self.winograd(x, act, y, offset),
+            Kind::Full3 { stride } if self.fast && self.cin < 4 && self.nb == 8 => self.stem(x, stride, act, y, offset),
             Kind::Full3 { stride } => self.full3(x, stride, act, y, offset),
             Kind::Depthwise3 { stride } => self.depthwise(x, stride, act, y, offset),
         }
@@ -310,13 +314,69 @@ impl Conv {
         }
     }
 
+    /// A 3x3 convolution with few input channels and 8 outputs (the stem, 3 -> 8), computed
+    /// directly: the im2col copies of 3-float slices cost more than the arithmetic.
+    fn stem(&self, x: &Feature, stride: usize, act: Act, y: &mut Feature, offset: usize) {
+        let (cin, nb) = (self.cin, self.nb);
+        let (oh, ow) = (y.h, y.w);
+        let (bias0, bias1) = (v4::load(&self.bias[..4]), v4::load(&self.bias[4..8]));
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let (mut acc0, mut acc1) = (bias0, bias1);
+                for ky in 0..3 {
+                    let iy = (oy * stride + ky).wrapping_sub(1);
+                    if iy >= x.h {
+                        continue;
+                    }
+                    for kx in 0..3 {
+                        let ix = (ox * stride + kx).wrapping_sub(1);
+                        if ix >= x.w {
+                            continue;
+                        }
+                        let src = &x.data[(iy * x.w + ix) * cin..(iy * x.w + ix + 1) * cin];
+                        let wrow = (ky * 3 + kx) * cin;
+                        for (ci, &v) in src.iter().enumerate() {
+                            let w = &self.w[(wrow + ci) * nb..(wrow + ci + 1) * nb];
+                            let a = v4::splat(v);
+                            acc0 = v4::madd(acc0, a, v4::load(&w[..4]));
+                            acc1 = v4::madd(acc1, a, v4::load(&w[4..]));
+                        }
+                    }
+                }
+                let d = (oy * ow + ox) * y.c + offset;
+                let mut lanes = [0f32; 8];
+                let (lo, hi) = lanes.split_at_mut(4);
+                v4::store(v4::act(act, acc0), lo.try_into().unwrap());
+                v4::store(v4::act(act, acc1), hi.try_into().unwrap());
+                y.data[d..d + self.cout].copy_from_slice(&lanes[..self.cout]);
+            }
+        }
+    }
+
     fn depthwise(&self, x: &Feature, stride: usize, act: Act, y: &mut Feature, offset: usize) {
         // Every channel count of the model is a multiple of 8; checked at load.
         let c = self.cout;
         let (oh, ow) = (y.h, y.w);
+        // Tap offsets relative to the window's top-left input pixel, for pixels whose whole
+        // 3x3 window lies inside the image (all but the borders).
+        let inner: [(usize, usize); 9] = core::array::from_fn(|t| (((t / 3) * x.w + t % 3) * c, t * c));
         let mut taps = [(0usize, 0usize); 9];
         for oy in 0..oh {
+            let row_inside = oy * stride >= 1 && oy * stride + 1 < x.h;
             for ox in 0..ow {
+                let d = (oy * ow + ox) * y.c + offset;
+                if self.fast && row_inside && ox * stride >= 1 && ox * stride + 1 < x.w {
+                    let base = ((oy * stride - 1) * x.w + ox * stride - 1) * c;
+                    let window = &x.data[base..base + (2 * x.w + 3) * c];
+                    for c0 in (0..c).step_by(4) {
+                        let mut acc = v4::load(&self.bias[c0..c0 + 4]);
+                        for &(s, w) in &inner {
+                            acc = v4::madd(acc, v4::load(&window[s + c0..s + c0 + 4]), v4::load(&self.w[w + c0..w + c0 + 4]));
+                        }
+                        v4::store(v4::act(act, acc), (&mut y.data[d + c0..d + c0 + 4]).try_into().unwrap());
+                    }
+                    continue;
+                }
                 // (input offset, weight offset) of the taps inside the image.
                 let mut n = 0;
                 for ky in 0..3 {
@@ -332,7 +392,6 @@ impl Conv {
                         }
                     }
                 }
-                let d = (oy * ow + ox) * y.c + offset;
                 for c0 in (0..c).step_by(4) {
                     let mut acc = v4::load(&self.bias[c0..c0 + 4]);
                     for &(s, w) in &taps[..n] {
