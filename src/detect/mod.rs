@@ -309,7 +309,7 @@ mod tests {
             for (la, lb) in a.iter().zip(&b) {
                 assert_eq!((la.h, la.w), (lb.h, lb.w));
                 let worst = la.data.iter().zip(&lb.data).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
-                assert!(worst < 2e-3, "{w}x{h} stride {}: max difference {worst}", la.stride);
+                assert!(worst < 2e-4, "{w}x{h} stride {}: max difference {worst}", la.stride);
             }
         }
     }
