@@ -65,6 +65,10 @@ pub(crate) mod v4 {
         pub fn add(a: V, b: V) -> V {
             unsafe { _mm_add_ps(a, b) }
         }
+        #[inline(always)]
+        pub fn sub(a: V, b: V) -> V {
+            unsafe { _mm_sub_ps(a, b) }
+        }
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     mod imp {
@@ -103,6 +107,10 @@ pub(crate) mod v4 {
         pub fn add(a: V, b: V) -> V {
             f32x4_add(a, b)
         }
+        #[inline(always)]
+        pub fn sub(a: V, b: V) -> V {
+            f32x4_sub(a, b)
+        }
     }
     #[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
     mod imp {
@@ -138,6 +146,10 @@ pub(crate) mod v4 {
         #[inline(always)]
         pub fn add(a: V, b: V) -> V {
             core::array::from_fn(|i| a[i] + b[i])
+        }
+        #[inline(always)]
+        pub fn sub(a: V, b: V) -> V {
+            core::array::from_fn(|i| a[i] - b[i])
         }
     }
     pub use imp::*;
