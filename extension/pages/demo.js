@@ -4,6 +4,7 @@
 // http; the photo never leaves the page.
 import init, { analyzeRgba, inspectFile } from '../wasm/before_you_post.js';
 import { loadMessages, localise, pageLanguage, t } from './i18n.js';
+import { coordinates, metadataRows } from './metadata.js';
 
 const GRADE_COLOURS = { very_high: '#d32f2f', high: '#e64a19', medium: '#f9a825', low: '#43a047' };
 // ArcFace's 112 x 112 alignment template: eyes, nose tip, mouth corners (insightface).
@@ -151,24 +152,6 @@ function showCrops(source, faces) {
     return li;
   }));
   $('scale-source').hidden = faces.length === 0;
-}
-
-function metadataRows(meta) {
-  const rows = [];
-  if (meta?.location) {
-    rows.push(['metaLocation', `${meta.location.latitude.toFixed(5)}, ${meta.location.longitude.toFixed(5)}`]);
-    if (meta.location.altitude != null) rows.push(['demoMetaAltitude', `${Math.round(meta.location.altitude)} m`]);
-  } else if (meta?.has_location) {
-    rows.push(['metaLocation', t('metaLocationText')]);
-  }
-  const device = [meta?.make, meta?.model].filter(Boolean).join(' ');
-  if (device) rows.push(['metaDevice', device]);
-  if (meta?.capture_time) rows.push(['metaTime', meta.capture_time]);
-  const owner = [meta?.artist, meta?.camera_owner_name, meta?.creator].filter(Boolean).join(', ');
-  if (owner) rows.push(['metaOwner', owner]);
-  const serial = [meta?.body_serial_number, meta?.lens_serial_number, meta?.xmp_serial_number].filter(Boolean).join(', ');
-  if (serial) rows.push(['metaSerial', serial]);
-  return rows;
 }
 
 function showMetadata(meta) {
@@ -337,7 +320,7 @@ async function describeReceived(file, replaced, original) {
   let where = null;
   try {
     const meta = inspectFile(new Uint8Array(await file.arrayBuffer()));
-    if (meta.location) where = `${meta.location.latitude.toFixed(5)}, ${meta.location.longitude.toFixed(5)}`;
+    if (meta.location) where = coordinates(meta.location);
     else if (meta.has_location) where = t('metaLocationText');
   } catch { /* not a container we read */ }
   const what = !replaced ? 'demoReceivedOriginal' : (await pixelsDiffer(file, original)) ? 'demoReceivedMasked' : 'demoReceivedStripped';

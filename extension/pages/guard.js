@@ -5,6 +5,7 @@
 import init, * as engine from '../wasm/before_you_post.js';
 import '../common/settings.js';
 import { chosenLanguage, loadMessages, localise, t } from './i18n.js';
+import { metadataRows } from './metadata.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
 const settings = globalThis.beforeYouPostSettings;
@@ -287,20 +288,7 @@ function drawPreview(r) {
 }
 
 function metadataList(meta) {
-  const rows = [];
-  if (meta?.has_location) {
-    const where = meta.location
-      ? `${meta.location.latitude.toFixed(5)}, ${meta.location.longitude.toFixed(5)}`
-      : t('metaLocationText');
-    rows.push(['metaLocation', where]);
-  }
-  const device = [meta?.make, meta?.model].filter(Boolean).join(' ');
-  if (device) rows.push(['metaDevice', device]);
-  if (meta?.capture_time) rows.push(['metaTime', meta.capture_time]);
-  const owner = [meta?.artist, meta?.camera_owner_name, meta?.creator].filter(Boolean).join(', ');
-  if (owner) rows.push(['metaOwner', owner]);
-  const serial = [meta?.body_serial_number, meta?.lens_serial_number, meta?.xmp_serial_number].filter(Boolean).join(', ');
-  if (serial) rows.push(['metaSerial', serial]);
+  const rows = metadataRows(meta);
   if (rows.length === 0) return null;
   const dl = el('dl');
   for (const [key, value] of rows) dl.append(el('dt', { textContent: t(key) }), el('dd', { textContent: value }));
