@@ -5,7 +5,9 @@
   sizes, the demo's group photo;
 - sizes.jpg: the same face at four sizes, from a face a recogniser uses as is to one it cannot;
 - camera-gps.jpg: camera.png as a JPEG carrying the location, device and time a phone records
-  (written with exiftool; the coordinates are the Trocadero in Paris, a public square).
+  (written with exiftool; the coordinates are the Trocadero in Paris, a public square);
+- astronaut.jpg, coffee.jpg: the test photos of the same names as JPEGs (a tenth of the PNGs'
+  size in the store packages).
 
 hopper.jpg comes from matplotlib's wheel (mpl-data/sample_data/grace_hopper.jpg): pass its path.
 Usage: python3 tests/tools/make_samples.py GRACE_HOPPER_JPG   (needs Pillow and exiftool)
@@ -27,6 +29,8 @@ def portrait(path, box):
 
 
 def main(hopper_src):
+    for name in ("astronaut", "coffee"):
+        Image.open(PHOTOS / f"{name}.png").convert("RGB").save(SAMPLES / f"{name}.jpg", quality=90, optimize=True)
     hopper = Image.open(hopper_src).convert("RGB")
     hopper.save(SAMPLES / "hopper.jpg", quality=85, optimize=True)
 

@@ -186,7 +186,7 @@ test('served demo: group, sizes, no-face and location samples, with the scraper 
   assert.match(grades, /low risk/);
   assert.match(await page.textContent('#crops'), /too small/);
 
-  const coffee = await analyseSample(page, 'coffee.png');
+  const coffee = await analyseSample(page, 'coffee.jpg');
   assert.equal(coffee.faces, 0);
   assert.match(coffee.verdict, /without a warning/);
   assert.ok(await page.isVisible('#no-crops'));
@@ -274,7 +274,7 @@ test('served demo: the mock composer holds the photo with the real warning, and 
   await shot(page, 'en-4-feed');
 
   // A photo without faces or location goes straight through, as on a real site.
-  await analyseSample(page, 'coffee.png');
+  await analyseSample(page, 'coffee.jpg');
   await attachChosen(page);
   assert.deepEqual(await received(page), ['original photo · no location in the file']);
   assert.deepEqual(page.errors, []);
@@ -365,7 +365,7 @@ test('axe-core finds no violation: English, French in dark mode, projector mode,
 test('the same demo runs as an extension page with the network off, mock composer included', async () => {
   await extension.context.setOffline(true);
   const page = await openDemo('', extension.context, `chrome-extension://${extension.extensionId}/pages/demo.html`);
-  const astronaut = await analyseSample(page, 'astronaut.png');
+  const astronaut = await analyseSample(page, 'astronaut.jpg');
   assert.equal(astronaut.faces, 1);
   await attachChosen(page);
   const frame = await warning(page);

@@ -115,7 +115,7 @@ test('a face photo on a fixture composer: protect, post anyway, cancel; a photo 
 
 test('the demo page analyses a sample and a picked photo', async () => {
   const page = await openPage(`${ours}pages/demo.html`);
-  await page.click('[data-sample="astronaut.png"]');
+  await page.click('[data-sample="astronaut.jpg"]');
   await page.waitForSelector('#result[data-faces="1"]', { timeout: 30000 });
   await page.evaluate(() => { delete document.getElementById('result').dataset.faces; });
   await page.setInputFiles('#file', NO_FACE);
@@ -139,7 +139,7 @@ test('no extension context made a request to anything but the extension, data: o
   const byTarget = (type, url) => recorder.requests.filter((r) => r.target.type === type && r.target.url.startsWith(url));
   assert.ok(byTarget('service_worker', worker).length > 0, 'no request recorded from the service worker');
   assert.ok(byTarget('page', `${ours}pages/popup.html`).length > 0, 'no request recorded from the popup');
-  assert.ok(byTarget('page', `${ours}pages/demo.html`).some((r) => r.url.endsWith('/samples/astronaut.png')),
+  assert.ok(byTarget('page', `${ours}pages/demo.html`).some((r) => r.url.endsWith('/samples/astronaut.jpg')),
     'the demo\'s sample request was not recorded');
   assert.ok(byTarget('iframe', `${ours}pages/guard.html`).length > 0,
     'no request recorded from the guard iframe inside a composer');
