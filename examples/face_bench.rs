@@ -4,6 +4,10 @@
 //! FOLDER holds manifest.json in the face-bench format. Prints recall by face-width band,
 //! then, as its LAST line, one JSON object: hit_rate_64, recall_40, false_alarm_no_face,
 //! false_alarm_hard_negative, median_ms, images.
+//!
+//! With `FACE_BENCH_MISSES=1`, also lists (on stderr) every image that fails hit_rate_64: its
+//! size, its largest labelled face, and the detection overlapping that face best, both among
+//! the kept detections and with the score threshold lowered to 0.05 (outside the timing).
 use before_you_post::decide::{decide, Policy};
 use before_you_post::detect::{iou, DetectOptions, Detector};
 use before_you_post::grade::grade;
@@ -28,12 +32,17 @@ fn main() {
     let detector = Detector::new().expect("load model");
     let opts = DetectOptions::default();
     let policy = Policy::default();
+    let list_misses = std::env::var_os("FACE_BENCH_MISSES").is_some_and(|v| v != "0");
+    let low_opts = DetectOptions { score_threshold: 0.05, ..DetectOptions::default() };
 
     let (mut band_hit, mut band_total) = ([0usize; 6], [0usize; 6]);
     let (mut r40_hit, mut r40_total, mut img64_hit, mut img64_total) = (0, 0, 0, 0);
     let (mut fa_nf, mut n_nf, mut fa_hn, mut n_hn) = (0, 0, 0, 0);
     let (mut false_dets, mut face_imgs) = (0usize, 0usize);
     let mut times = Vec::new();
+    // Box convention check (with FACE_BENCH_MISSES): for matched faces >= 40 px, detection
+    // centre offset relative to the labelled size, and log size ratios.
+    let mut bias: [Vec<f32>; 4] = Default::default();
     let mut images = 0;
     for entry in manifest["images"].as_array().expect("images array") {
         let category = entry["category"].as_str().unwrap_or("");
@@ -80,7 +89,17 @@ fn main() {
                 for d in &dets {
                     let best = faces.iter().enumerate().filter(|(i, _)| !matched[*i]).map(|(i, f)| (i, iou(&d.bbox, f))).max_by(|a, b| a.1.total_cmp(&b.1));
                     match best {
-                        Some((i, v)) if v >= MATCH_IOU => matched[i] = true,
+                        Some((i, v)) if v >= MATCH_IOU => {
+                            matched[i] = true;
+                            let f = faces[i];
+                            if list_misses && f[2] >= 40.0 {
+                                let b = d.bbox;
+                                bias[0].push((b[0] + b[2] / 2.0 - f[0] - f[2] / 2.0) / f[2]);
+                                bias[1].push((b[1] + b[3] / 2.0 - f[1] - f[3] / 2.0) / f[3]);
+                                bias[2].push((b[2] / f[2]).ln());
+                                bias[3].push((b[3] / f[3]).ln());
+                            }
+                        }
                         _ => {
                             if !ignore.iter().any(|g| iou(&d.bbox, g) >= MATCH_IOU) && !faces.iter().any(|f| iou(&d.bbox, f) >= MATCH_IOU) {
                                 false_dets += 1;
@@ -99,7 +118,23 @@ fn main() {
                 }
                 if faces.iter().any(|f| f[2] >= 64.0) {
                     img64_total += 1;
-                    img64_hit += matched.iter().any(|&m| m) as usize;
+                    let hit = matched.iter().any(|&m| m);
+                    img64_hit += hit as usize;
+                    if list_misses && !hit {
+                        let largest = faces.iter().max_by(|a, b| a[2].total_cmp(&b[2])).unwrap();
+                        // Best overlap with the largest face: (IoU, score, box).
+                        let best = |ds: &[before_you_post::detect::Detection]| {
+                            ds.iter().map(|d| (iou(&d.bbox, largest), d.score, d.bbox)).max_by(|a, b| a.0.total_cmp(&b.0))
+                        };
+                        let low = detector.detect(RgbaView::new(img.as_raw(), w, h).expect("view"), &low_opts);
+                        eprintln!(
+                            "miss64: {file} {w}x{h} faces={} largest={largest:?} kept={} best_kept={:?} best_at_0.05={:?}",
+                            faces.len(),
+                            dets.len(),
+                            best(&dets),
+                            best(&low)
+                        );
+                    }
                 }
             }
         }
@@ -110,6 +145,21 @@ fn main() {
         println!("  {name:>8} px: {:6.1}% ({}/{})", 100.0 * ratio(band_hit[i], band_total[i]), band_hit[i], band_total[i]);
     }
     println!("unmatched detections on face images: {false_dets} over {face_imgs} images");
+    if list_misses {
+        let median = |v: &mut Vec<f32>| {
+            v.sort_by(f32::total_cmp);
+            v.get(v.len() / 2).copied().unwrap_or(0.0)
+        };
+        let [dx, dy, lw, lh] = &mut bias;
+        eprintln!(
+            "box bias over {} matched faces >= 40 px (median): centre dx {:+.3} w, dy {:+.3} h; width x{:.3}, height x{:.3}",
+            dx.len(),
+            median(dx),
+            median(dy),
+            median(lw).exp(),
+            median(lh).exp()
+        );
+    }
     times.sort_by(f64::total_cmp);
     let median = times.get(times.len() / 2).copied().unwrap_or(0.0);
     let p95 = times.get(times.len() * 95 / 100).copied().unwrap_or(0.0);
