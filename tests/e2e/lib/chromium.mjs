@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 
 import { chromium } from 'playwright-core';
 
-import { tempDir } from './common.mjs';
+import { tempDir, testBuild } from './common.mjs';
+import { startServer } from '../server.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
@@ -48,4 +49,26 @@ export async function launchChromium(extensionDir) {
 
 function isExtensionWorker(worker) {
   return worker.url().startsWith('chrome-extension://');
+}
+
+// The fixture server, a fresh test build loaded in Chromium and a scratch folder: what the specs
+// on held uploads start from (the Chromium twin of firefoxWithExtension()).
+export async function chromiumWithExtension(scratchPrefix) {
+  const server = await startServer();
+  const build = testBuild('chromium');
+  const scratch = tempDir(scratchPrefix);
+  let browser;
+  const close = async () => {
+    await browser?.close();
+    build.remove();
+    scratch.remove();
+    await server.close();
+  };
+  try {
+    browser = await launchChromium(build.dir);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { server, browser, scratch, close };
 }

@@ -5,15 +5,14 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 
-import { launchChromium } from '../lib/chromium.mjs';
-import { tempDir, testBuild, waitFor } from '../lib/common.mjs';
+import { chromiumWithExtension } from '../lib/chromium.mjs';
+import { waitFor } from '../lib/common.mjs';
 import {
   CAMERA, FACE, NO_FACE, assertUploaded, chooseFiles, dropFiles, fileSha, guardFrame, warningShown,
 } from '../lib/hold.mjs';
-import { startServer } from '../server.mjs';
 
 let server;
-let build;
+let env;
 let browser;
 let page;
 let scratch;
@@ -22,10 +21,8 @@ let PDF;
 let BROKEN;
 
 before(async () => {
-  server = await startServer();
-  build = testBuild('chromium');
-  browser = await launchChromium(build.dir);
-  scratch = tempDir('hold-files');
+  env = await chromiumWithExtension('hold-files');
+  ({ server, browser, scratch } = env);
   // Non-image files travel with the photos and must come out byte for byte.
   VIDEO = join(scratch.dir, 'clip.mp4');
   writeFileSync(VIDEO, Buffer.concat([Buffer.from('\0\0\0\x18ftypmp42'), Buffer.alloc(4096, 7)]));
@@ -36,12 +33,7 @@ before(async () => {
   writeFileSync(BROKEN, Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(600, 0x41)]));
 });
 
-after(async () => {
-  await browser?.close();
-  build?.remove();
-  scratch?.remove();
-  await server?.close();
-});
+after(() => env?.close());
 
 afterEach(async () => {
   await page?.close();

@@ -8,17 +8,16 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 
-import { launchChromium } from '../lib/chromium.mjs';
-import { ROOT, tempDir, testBuild, waitFor } from '../lib/common.mjs';
+import { chromiumWithExtension } from '../lib/chromium.mjs';
+import { ROOT, waitFor } from '../lib/common.mjs';
 import { FACE, chooseFiles, sha256, warningShown } from '../lib/hold.mjs';
 import { noticeShown } from '../lib/policy.mjs';
-import { startServer } from '../server.mjs';
 
 const require = createRequire(import.meta.url);
 const PLACE_GPS = join(ROOT, 'tests', 'fixtures', 'meta', 'tagged.jpg'); // no face, GPS and city
 
 let server;
-let build;
+let env;
 let browser;
 let ext; // an extension page, to read and reset storage
 let page;
@@ -53,21 +52,14 @@ async function smallFacePng() {
 }
 
 before(async () => {
-  server = await startServer();
-  build = testBuild('chromium');
-  browser = await launchChromium(build.dir);
-  scratch = tempDir('settings-files');
+  env = await chromiumWithExtension('settings-files');
+  ({ server, browser, scratch } = env);
   ext = await browser.context.newPage();
   await ext.goto(extUrl('pages/options.html'));
   SMALL_FACE = await smallFacePng();
 });
 
-after(async () => {
-  await browser?.close();
-  build?.remove();
-  scratch?.remove();
-  await server?.close();
-});
+after(() => env?.close());
 
 afterEach(async () => {
   await page?.close();

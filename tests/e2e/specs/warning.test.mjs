@@ -8,16 +8,14 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 
-import { launchChromium } from '../lib/chromium.mjs';
-import { tempDir, testBuild } from '../lib/common.mjs';
+import { chromiumWithExtension } from '../lib/chromium.mjs';
 import { FACE, NO_FACE, PHOTOS, chooseFiles, sha256, warningShown } from '../lib/hold.mjs';
-import { startServer } from '../server.mjs';
 
 const require = createRequire(import.meta.url);
 const PAIR = join(PHOTOS, 'pair.png'); // astronaut (left half) and camera man (right half)
 
 let server;
-let build;
+let env;
 let browser;
 let page;
 let scratch;
@@ -63,21 +61,14 @@ async function taggedJpeg(png, name, { quarterTurn = false } = {}) {
 }
 
 before(async () => {
-  server = await startServer();
-  build = testBuild('chromium');
-  browser = await launchChromium(build.dir);
-  scratch = tempDir('warning-files');
+  env = await chromiumWithExtension('warning-files');
+  ({ server, browser, scratch } = env);
   FACE_GPS = await taggedJpeg(FACE, 'portrait.jpg');
   PLACE_GPS = await taggedJpeg(NO_FACE, 'cafe.jpg');
   ROTATED = await taggedJpeg(FACE, 'rotated.jpg', { quarterTurn: true });
 });
 
-after(async () => {
-  await browser?.close();
-  build?.remove();
-  scratch?.remove();
-  await server?.close();
-});
+after(() => env?.close());
 
 afterEach(async () => {
   await page?.close();
