@@ -4,6 +4,7 @@
 // http; the photo never leaves the page.
 import init, { analyzeRgba, inspectFile } from '../wasm/before_you_post.js';
 import { loadMessages, localise, pageLanguage, t } from './i18n.js';
+import { decode } from './decode.js';
 import { coordinates, metadataRows } from './metadata.js';
 
 const GRADE_COLOURS = { very_high: '#d32f2f', high: '#e64a19', medium: '#f9a825', low: '#43a047' };
@@ -35,15 +36,6 @@ const fixed = (n, digits = 1) => n.toLocaleString(pageLanguage(), { maximumFract
 let chosen = null; // the photo analysed above, for "Add the photo chosen above"
 
 // --- 2. what the detector finds -----------------------------------------------------------------
-async function decode(blob) {
-  const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
-  const source = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = source.getContext('2d', { willReadFrequently: true });
-  ctx.drawImage(bitmap, 0, 0);
-  bitmap.close();
-  return { source, image: ctx.getImageData(0, 0, source.width, source.height) };
-}
-
 function drawFaces(canvas, source, faces) {
   canvas.width = source.width;
   canvas.height = source.height;
@@ -210,7 +202,7 @@ async function analyse(blob, name) {
     try {
       meta = inspectFile(bytes);
     } catch { /* unknown container: the pixels may still decode */ }
-    const { source, image } = await decode(blob);
+    const { canvas: source, image } = await decode(blob);
     const started = performance.now();
     const result = analyzeRgba(image.data, image.width, image.height, { has_location: Boolean(meta?.has_location) });
     const ms = performance.now() - started;

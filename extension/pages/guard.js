@@ -5,6 +5,7 @@
 import init, * as engine from '../wasm/before_you_post.js';
 import '../common/settings.js';
 import { chosenLanguage, loadMessages, localise, t } from './i18n.js';
+import { decode } from './decode.js';
 import { metadataRows } from './metadata.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
@@ -84,18 +85,6 @@ function shown() {
 }
 
 // --- checking ---------------------------------------------------------------------------------
-async function decode(file) {
-  const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
-  try {
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-    const ctx = canvas.getContext('2d', { willReadFrequently: true });
-    ctx.drawImage(bitmap, 0, 0);
-    return { canvas, ctx, image: ctx.getImageData(0, 0, bitmap.width, bitmap.height) };
-  } finally {
-    bitmap.close();
-  }
-}
-
 // A small copy of the photo; drawPreview() outlines the faces on top of it.
 function thumbnail(source) {
   const scale = Math.min(1, PREVIEW_SIDE / Math.max(source.width, source.height));
