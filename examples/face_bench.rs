@@ -38,7 +38,7 @@ fn main() {
     let (mut band_hit, mut band_total) = ([0usize; 6], [0usize; 6]);
     let (mut r40_hit, mut r40_total, mut img64_hit, mut img64_total) = (0, 0, 0, 0);
     let (mut fa_nf, mut n_nf, mut fa_hn, mut n_hn) = (0, 0, 0, 0);
-    let (mut false_dets, mut face_imgs) = (0usize, 0usize);
+    let (mut false_dets, mut face_imgs, mut face_warned) = (0usize, 0usize, 0usize);
     let mut times = Vec::new();
     // Box convention check (with FACE_BENCH_MISSES): for matched faces >= 40 px, detection
     // centre offset relative to the labelled size, and log size ratios.
@@ -82,6 +82,7 @@ fn main() {
             }
             _ => {
                 face_imgs += 1;
+                face_warned += verdict.warn as usize;
                 let faces = boxes(&entry["faces"]);
                 let ignore = boxes(&entry["ignore"]);
                 // Greedy one-to-one matching, strongest detection first (dets are sorted).
@@ -145,6 +146,8 @@ fn main() {
         println!("  {name:>8} px: {:6.1}% ({}/{})", 100.0 * ratio(band_hit[i], band_total[i]), band_hit[i], band_total[i]);
     }
     println!("unmatched detections on face images: {false_dets} over {face_imgs} images");
+    // The recall figures count detections; this counts what the user sees.
+    println!("face images that warn: {face_warned} of {face_imgs}");
     if list_misses {
         let median = |v: &mut Vec<f32>| {
             v.sort_by(f32::total_cmp);
@@ -164,6 +167,9 @@ fn main() {
     let median = times.get(times.len() / 2).copied().unwrap_or(0.0);
     let p95 = times.get(times.len() * 95 / 100).copied().unwrap_or(0.0);
     println!("native time per image: median {median:.1} ms, p95 {p95:.1} ms, max {:.1} ms", times.last().copied().unwrap_or(0.0));
+    // The probe makes the times bimodal (photos it settles alone vs. crowds), so the deciles.
+    let deciles: Vec<String> = (1..10).map(|i| format!("{:.0}", times.get(times.len() * i / 10).copied().unwrap_or(0.0))).collect();
+    println!("  deciles (ms): {}", deciles.join(" "));
     println!(
         "{}",
         serde_json::json!({
