@@ -5,6 +5,8 @@
 //! then, as its LAST line, one JSON object: hit_rate_64, recall_40, false_alarm_no_face,
 //! false_alarm_hard_negative, median_ms, images.
 //!
+//! `FACE_BENCH_TIMES=FILE` writes each photo's time to FILE (JSON), as the browser bench does.
+//!
 //! With `FACE_BENCH_MISSES=1`, also lists (on stderr) every image that fails hit_rate_64: its
 //! size, its largest labelled face, and the detection overlapping that face best, both among
 //! the kept detections and with the score threshold lowered to 0.05 (outside the timing).
@@ -40,6 +42,7 @@ fn main() {
     let (mut fa_nf, mut n_nf, mut fa_hn, mut n_hn) = (0, 0, 0, 0);
     let (mut false_dets, mut face_imgs, mut face_warned) = (0usize, 0usize, 0usize);
     let mut times = Vec::new();
+    let mut per_photo = serde_json::Map::new();
     // Box convention check (with FACE_BENCH_MISSES): for matched faces >= 40 px, detection
     // centre offset relative to the labelled size, and log size ratios.
     let mut bias: [Vec<f32>; 4] = Default::default();
@@ -64,6 +67,7 @@ fn main() {
         let reports: Vec<_> = dets.iter().map(grade).collect();
         let verdict = decide(&reports, false, &policy);
         times.push(t.elapsed().as_secs_f64() * 1e3);
+        per_photo.insert(file.to_string(), Value::from(*times.last().unwrap()));
 
         match category {
             "no_face" => {
@@ -162,6 +166,9 @@ fn main() {
             median(lw).exp(),
             median(lh).exp()
         );
+    }
+    if let Some(path) = std::env::var_os("FACE_BENCH_TIMES") {
+        std::fs::write(path, serde_json::to_string_pretty(&per_photo).unwrap()).expect("write FACE_BENCH_TIMES");
     }
     times.sort_by(f64::total_cmp);
     let median = times.get(times.len() / 2).copied().unwrap_or(0.0);
