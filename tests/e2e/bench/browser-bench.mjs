@@ -81,7 +81,7 @@ for (const entry of manifest.images) {
   if (r.error) { console.error(`skip ${entry.file}: ${r.error}`); continue; }
   times.push(r.ms);
   perPhoto[entry.file] = r.ms;
-  (byCategory[entry.category] ??= []).push(r);
+  (byCategory[entry.category] ??= []).push({ ...r, file: entry.file });
 }
 await browser.close();
 server.close();
@@ -95,6 +95,9 @@ console.log(`engine start (fetch + compile + instantiate): ${initMs.toFixed(0)} 
 console.log(`wasm loaded: ${wasmBytes} bytes, of which model weights ${modelBytes} bytes (embedded)`);
 console.log(`deciles (ms): ${[1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => pct(i / 10).toFixed(0)).join(' ')}`);
 console.log(`warn rate: face ${warnRate('face').toFixed(3)}, no_face ${warnRate('no_face').toFixed(3)}, hard_negative ${warnRate('hard_negative').toFixed(3)}`);
+for (const c of ['no_face', 'hard_negative']) {
+  for (const r of (byCategory[c] ?? []).filter((r) => r.warn)) console.log(`warns (${c}): ${r.file}`);
+}
 console.log(JSON.stringify({
   browser_median_ms: Number(pct(0.5).toFixed(1)),
   browser_p95_ms: Number(pct(0.95).toFixed(1)),
