@@ -1,5 +1,6 @@
-#![cfg(not(target_arch = "wasm32"))]
 //! The detector, grading and decision on real, redistributable photos (tests/fixtures/photos).
+//! The same tests run natively (`cargo test`) and as wasm in headless Chromium (`cargo test
+//! --target wasm32-unknown-unknown --test detect_fixtures`, run by the test command).
 use before_you_post::decide::{Policy, WarnReason};
 use before_you_post::detect::{iou, DetectOptions, Detector};
 use before_you_post::grade::Grade;
@@ -7,8 +8,22 @@ use before_you_post::raster::RgbaView;
 use before_you_post::{analyze, Analysis};
 use image::{imageops, RgbaImage};
 
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+#[cfg(target_arch = "wasm32")]
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+/// Photos are embedded, so the wasm build (which has no file system) reads the same bytes.
 fn photo(name: &str) -> RgbaImage {
-    image::open(format!("{}/tests/fixtures/photos/{name}", env!("CARGO_MANIFEST_DIR"))).expect(name).to_rgba8()
+    let bytes: &[u8] = match name {
+        "astronaut.png" => include_bytes!("fixtures/photos/astronaut.png"),
+        "camera.png" => include_bytes!("fixtures/photos/camera.png"),
+        "coffee.png" => include_bytes!("fixtures/photos/coffee.png"),
+        "rocket.jpg" => include_bytes!("fixtures/photos/rocket.jpg"),
+        "chelsea.png" => include_bytes!("fixtures/photos/chelsea.png"),
+        _ => panic!("no fixture {name}"),
+    };
+    image::load_from_memory(bytes).expect(name).to_rgba8()
 }
 
 fn run(img: &RgbaImage) -> Analysis {
