@@ -3,7 +3,7 @@
 //! --target wasm32-unknown-unknown --test detect_fixtures`, run by the test command).
 use before_you_post::decide::{Policy, WarnReason};
 use before_you_post::detect::{iou, DetectOptions, Detector};
-use before_you_post::grade::Grade;
+use before_you_post::grade::{Grade, Reason};
 use before_you_post::raster::RgbaView;
 use before_you_post::{analyze, Analysis};
 use image::{imageops, RgbaImage};
@@ -87,6 +87,50 @@ fn small_faces_in_a_large_photo_are_found() {
         assert!(hit, "face at ({x},{y}) width {w} missed: {:?}", a.faces.iter().map(|f| f.bbox).collect::<Vec<_>>());
     }
     assert_eq!(a.faces.len(), placed.len(), "{:?}", a.faces.iter().map(|f| (f.bbox, f.score)).collect::<Vec<_>>());
+}
+
+/// `img` turned `degrees` anticlockwise about its centre on a larger grey canvas (bilinear).
+fn rotate(img: &RgbaImage, degrees: f32) -> RgbaImage {
+    let (s, c) = degrees.to_radians().sin_cos();
+    let (w, h) = (img.width() as f32, img.height() as f32);
+    let side = (w * w + h * h).sqrt().ceil() as u32;
+    let half = side as f32 / 2.0;
+    RgbaImage::from_fn(side, side, |x, y| {
+        let (dx, dy) = (x as f32 + 0.5 - half, y as f32 + 0.5 - half);
+        let (sx, sy) = (c * dx - s * dy + w / 2.0 - 0.5, s * dx + c * dy + h / 2.0 - 0.5);
+        if sx < 0.0 || sy < 0.0 || sx >= w - 1.0 || sy >= h - 1.0 {
+            return image::Rgba([128, 128, 128, 255]);
+        }
+        let (x0, y0, fx, fy) = (sx as u32, sy as u32, sx.fract(), sy.fract());
+        let p = |dx: u32, dy: u32, ch: usize| f32::from(img.get_pixel(x0 + dx, y0 + dy)[ch]);
+        image::Rgba(core::array::from_fn(|ch| {
+            let top = p(0, 0, ch) * (1.0 - fx) + p(1, 0, ch) * fx;
+            let bottom = p(0, 1, ch) * (1.0 - fx) + p(1, 1, ch) * fx;
+            (top * (1.0 - fy) + bottom * fy).round() as u8
+        }))
+    })
+}
+
+/// A tilted head, a photo turned sideways and an odd size: still one face, warned about,
+/// with the tilt measured. (Upside-down faces are not found: a known limit of the model.)
+#[test]
+fn tilted_sideways_and_odd_sized_faces_are_found() {
+    let src = photo("astronaut.png");
+    let one_face = |name: &str, img: &RgbaImage| {
+        let a = run(img);
+        assert_eq!(a.faces.len(), 1, "{name}: {:?}", a.faces);
+        assert!(a.verdict.warn, "{name}");
+        a.faces[0].clone()
+    };
+    // The portrait's own eye line slopes by about 7 degrees the other way.
+    let upright = one_face("333x251", &imageops::resize(&src, 333, 251, imageops::FilterType::Triangle));
+    assert!(upright.roll.abs() < 12.0, "{}", upright.roll);
+    let tilted = one_face("tilted", &rotate(&src, 35.0));
+    assert!((tilted.roll.abs() - 35.0).abs() < 12.0, "{}", tilted.roll);
+    // Landmarks are rough on a face turned sideways (rare in the training data): the eye
+    // line is only known to be well past the 30 degrees that count as tilted.
+    let sideways = one_face("sideways", &imageops::rotate90(&src));
+    assert!(sideways.roll.abs() > 45.0 && sideways.reasons.contains(&Reason::Tilted), "{sideways:?}");
 }
 
 #[test]
