@@ -36,6 +36,8 @@ const REFINE_MARGIN: f32 = 32.0;
 /// When second looks would cover more than this share of the fine level, it runs whole:
 /// many candidates mean a crowd, where the probe is least trustworthy.
 const REFINE_MAX_SHARE: f32 = 0.5;
+/// A detection this much inside a stronger one at least twice its area is part of that face.
+const NESTED_SHARE: f32 = 0.7;
 /// Largest scale ratio between pyramid levels.
 const LEVEL_RATIO: f32 = 4.0;
 /// A coarse pass at most this much smaller than an untiled fine pass only repeats it (the
@@ -334,7 +336,9 @@ pub fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
     inter / (a[2] * a[3] + b[2] * b[3] - inter)
 }
 
-/// Greedy non-maximum suppression, strongest first.
+/// Greedy non-maximum suppression, strongest first; then drops detections lying inside a
+/// stronger one at least twice their area (an eye or mouth of a large face, seen as a face
+/// at a fine level), which overlap suppression misses because their IoU is small.
 fn nms(mut dets: Vec<Detection>, threshold: f32) -> Vec<Detection> {
     dets.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut keep: Vec<Detection> = Vec::new();
@@ -343,7 +347,19 @@ fn nms(mut dets: Vec<Detection>, threshold: f32) -> Vec<Detection> {
             keep.push(d);
         }
     }
-    keep
+    let area = |b: &[f32; 4]| b[2] * b[3];
+    let inside = |small: &Detection, big: &Detection| {
+        area(&big.bbox) >= 2.0 * area(&small.bbox) && big.score >= small.score && intersection(&small.bbox, &big.bbox) >= NESTED_SHARE * area(&small.bbox)
+    };
+    let nested: Vec<bool> = keep.iter().map(|d| keep.iter().any(|k| inside(d, k))).collect();
+    keep.into_iter().zip(nested).filter(|(_, n)| !n).map(|(d, _)| d).collect()
+}
+
+/// Area shared by two [x, y, w, h] boxes.
+fn intersection(a: &[f32; 4], b: &[f32; 4]) -> f32 {
+    let ix = (a[0] + a[2]).min(b[0] + b[2]) - a[0].max(b[0]);
+    let iy = (a[1] + a[3]).min(b[1] + b[3]) - a[1].max(b[1]);
+    ix.max(0.0) * iy.max(0.0)
 }
 
 #[cfg(test)]
@@ -441,6 +457,20 @@ mod tests {
             }
         }
         assert!(compared >= 10, "only {compared} faces compared");
+    }
+
+    #[test]
+    fn parts_of_a_stronger_larger_face_are_dropped() {
+        let det = |x: f32, y: f32, side: f32, score: f32| Detection { bbox: [x, y, side, side], score, landmarks: [[0.0; 2]; 5] };
+        let face = det(100.0, 100.0, 400.0, 0.99);
+        // An "eye" detected as a face: inside, a tenth of the area, weaker. Dropped.
+        assert_eq!(nms(vec![det(180.0, 200.0, 120.0, 0.9), face.clone()], 0.4), vec![face.clone()]);
+        // Stronger than the large box around it: both kept (the large one may be the mistake).
+        assert_eq!(nms(vec![det(180.0, 200.0, 120.0, 0.995), face.clone()], 0.4).len(), 2);
+        // Only half inside (a neighbour's face overlapping the edge): kept.
+        assert_eq!(nms(vec![det(440.0, 200.0, 120.0, 0.9), face.clone()], 0.4).len(), 2);
+        // Overlap suppression as before.
+        assert_eq!(nms(vec![det(110.0, 100.0, 400.0, 0.9), face.clone()], 0.4), vec![face]);
     }
 
     #[test]
