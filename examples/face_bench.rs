@@ -5,6 +5,7 @@
 //! then, as its LAST line, one JSON object: hit_rate_64, recall_40, false_alarm_no_face,
 //! false_alarm_hard_negative, median_ms, images.
 //!
+//! `FACE_BENCH_WHOLE=1` runs the fine level whole, without the probe pass, for comparison.
 //! `FACE_BENCH_TIMES=FILE` writes each photo's time to FILE (JSON), as the browser bench does.
 //!
 //! With `FACE_BENCH_MISSES=1`, also lists (on stderr) every image that fails hit_rate_64: its
@@ -32,6 +33,8 @@ fn main() {
     let folder = std::env::args().nth(1).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/face-bench"));
     let manifest: Value = serde_json::from_slice(&std::fs::read(folder.join("manifest.json")).expect("read manifest.json")).expect("parse manifest.json");
     let detector = Detector::new().expect("load model");
+    // FACE_BENCH_WHOLE=1: the fine level always whole, no probe pass (for comparison).
+    let detector = if std::env::var_os("FACE_BENCH_WHOLE").is_some_and(|v| v != "0") { detector.without_probe() } else { detector };
     let opts = DetectOptions::default();
     let policy = Policy::default();
     let list_misses = std::env::var_os("FACE_BENCH_MISSES").is_some_and(|v| v != "0");

@@ -79,7 +79,7 @@ pub struct Detection {
 /// The loaded detector; build once and reuse for every photo.
 pub struct Detector {
     net: RetinaFace,
-    /// Off only in tests, to compare with the fine level run whole.
+    /// Off only for measurements: see [`Detector::without_probe`].
     use_probe: bool,
 }
 
@@ -88,6 +88,12 @@ impl Detector {
     pub fn new() -> Result<Self, ErrorCode> {
         let tensors = weights::parse(weights::MODEL_BYTES)?;
         Ok(Self { net: RetinaFace::from_tensors(&tensors, Path::Fast)?, use_probe: true })
+    }
+
+    /// The detector that always runs the fine level whole (no probe pass): for benchmarks
+    /// of one network pass and for tests comparing against it.
+    pub fn without_probe(self) -> Self {
+        Self { use_probe: false, ..self }
     }
 
     /// The detector with every convolution on the plain im2col GEMM path, to check the fast
@@ -432,7 +438,7 @@ mod tests {
     #[test]
     fn probe_finds_what_the_whole_fine_level_finds() {
         let probed = Detector::new().unwrap();
-        let whole = Detector { use_probe: false, ..Detector::new().unwrap() };
+        let whole = Detector::new().unwrap().without_probe();
         let opts = DetectOptions::default();
         let canvas = small_faces_canvas(&whole);
         let mut photos = vec![("canvas".to_string(), canvas)];
