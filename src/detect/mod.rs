@@ -333,12 +333,10 @@ fn decode(outs: &[LevelOutput; 3], threshold: f32, ox: f32, oy: f32, sx: f32, sy
 
 /// Intersection over union of two [x, y, w, h] boxes.
 pub fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
-    let ix = (a[0] + a[2]).min(b[0] + b[2]) - a[0].max(b[0]);
-    let iy = (a[1] + a[3]).min(b[1] + b[3]) - a[1].max(b[1]);
-    if ix <= 0.0 || iy <= 0.0 {
+    let inter = intersection(a, b);
+    if inter <= 0.0 {
         return 0.0;
     }
-    let inter = ix * iy;
     inter / (a[2] * a[3] + b[2] * b[3] - inter)
 }
 
