@@ -89,6 +89,22 @@ fn small_faces_in_a_large_photo_are_found() {
     assert_eq!(a.faces.len(), placed.len(), "{:?}", a.faces.iter().map(|f| (f.bbox, f.score)).collect::<Vec<_>>());
 }
 
+/// A 2400 x 1800 photo: one face filling most of the frame and one of 50 px. Here the probe
+/// pass stands in for the coarse level (it is untiled and barely finer), so this checks that
+/// the largest faces are still found without it, next to small ones.
+#[test]
+fn a_face_filling_a_mid_size_photo_is_found_next_to_a_small_one() {
+    let src = photo("astronaut.png");
+    let face = imageops::crop_imm(&src, 150, 30, 150, 170).to_image();
+    let mut canvas = RgbaImage::from_pixel(2400, 1800, image::Rgba([120, 130, 140, 255]));
+    imageops::overlay(&mut canvas, &imageops::resize(&face, 1400, 1587, imageops::FilterType::Triangle), 100, 100);
+    imageops::overlay(&mut canvas, &imageops::resize(&face, 84, 95, imageops::FilterType::Triangle), 2000, 800);
+    let a = run(&canvas);
+    let widths: Vec<f32> = a.faces.iter().map(|f| f.bbox[2]).collect();
+    assert_eq!(a.faces.len(), 2, "{:?}", a.faces.iter().map(|f| (f.bbox, f.score)).collect::<Vec<_>>());
+    assert!(widths.iter().any(|&w| w > 600.0) && widths.iter().any(|&w| w < 100.0), "{widths:?}");
+}
+
 /// `img` turned `degrees` anticlockwise about its centre on a larger grey canvas (bilinear).
 fn rotate(img: &RgbaImage, degrees: f32) -> RgbaImage {
     let (s, c) = degrees.to_radians().sin_cos();

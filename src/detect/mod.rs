@@ -114,7 +114,9 @@ impl Detector {
         let levels = pyramid(image.width(), image.height(), opts);
         let fine = levels[0];
         let (fw, fh) = level_size(image, fine);
-        let windows = if fw * fh >= PROBE_MIN_AREA && self.use_probe { self.probe(image, fine / PROBE_RATIO, fine, opts, &mut found) } else { None };
+        let probe = fine / PROBE_RATIO;
+        let probed = fw * fh >= PROBE_MIN_AREA && self.use_probe;
+        let windows = if probed { self.probe(image, probe, fine, opts, &mut found) } else { None };
         match windows {
             Some(ws) => {
                 for (x, y, w, h) in ws {
@@ -125,7 +127,11 @@ impl Detector {
             }
             None => self.run_level(image, fine, opts.score_threshold, &mut found),
         }
-        for &scale in &levels[1..] {
+        // An untiled probe already did the next level's work when that level is at most
+        // REDUNDANT_LEVEL_RATIO coarser (photos of about 1700-3200 px).
+        let (pw, ph) = level_size(image, probe);
+        let repeated = probed && pw.max(ph) <= TILE && levels.get(1).is_some_and(|&s| probe <= s * REDUNDANT_LEVEL_RATIO);
+        for &scale in &levels[1 + usize::from(repeated)..] {
             self.run_level(image, scale, opts.score_threshold, &mut found);
         }
         nms(found, opts.nms_iou)
