@@ -174,11 +174,11 @@ fn main() {
         std::fs::write(path, serde_json::to_string_pretty(&per_photo).unwrap()).expect("write FACE_BENCH_TIMES");
     }
     times.sort_by(f64::total_cmp);
-    let median = times.get(times.len() / 2).copied().unwrap_or(0.0);
-    let p95 = times.get(times.len() * 95 / 100).copied().unwrap_or(0.0);
+    let percentile = |p: usize| times.get(times.len() * p / 100).copied().unwrap_or(0.0);
+    let (median, p95) = (percentile(50), percentile(95));
     println!("native time per image: median {median:.1} ms, p95 {p95:.1} ms, max {:.1} ms", times.last().copied().unwrap_or(0.0));
     // The probe makes the times bimodal (photos it settles alone vs. crowds), so the deciles.
-    let deciles: Vec<String> = (1..10).map(|i| format!("{:.0}", times.get(times.len() * i / 10).copied().unwrap_or(0.0))).collect();
+    let deciles: Vec<String> = (1..10).map(|i| format!("{:.0}", percentile(i * 10))).collect();
     println!("  deciles (ms): {}", deciles.join(" "));
     println!(
         "{}",

@@ -116,7 +116,7 @@ impl Detector {
         let (fw, fh) = level_size(image, fine);
         let probe = fine / PROBE_RATIO;
         let probed = fw * fh >= PROBE_MIN_AREA && self.use_probe;
-        let windows = if probed { self.probe(image, probe, fine, opts, &mut found) } else { None };
+        let windows = if probed { self.probe(image, probe, (fine, fw, fh), opts, &mut found) } else { None };
         match windows {
             Some(ws) => {
                 for (x, y, w, h) in ws {
@@ -137,10 +137,10 @@ impl Detector {
         nms(found, opts.nms_iou)
     }
 
-    /// Runs the probe pass at `probe`, keeps its confident detections in `found` and
-    /// returns the windows (fine-level pixels) to look at again, or `None` when they
-    /// cover so much of the fine level that it should run whole.
-    fn probe(&self, image: RgbaView<'_>, probe: f32, fine: f32, opts: &DetectOptions, found: &mut Vec<Detection>) -> Option<Vec<(usize, usize, usize, usize)>> {
+    /// Runs the probe pass at `probe` for a fine level at scale `fine` of `fw` x `fh` pixels,
+    /// keeps its confident detections in `found` and returns the windows (fine-level pixels)
+    /// to look at again, or `None` when they cover so much of it that it should run whole.
+    fn probe(&self, image: RgbaView<'_>, probe: f32, (fine, fw, fh): (f32, usize, usize), opts: &DetectOptions, found: &mut Vec<Detection>) -> Option<Vec<(usize, usize, usize, usize)>> {
         let mut candidates = Vec::new();
         self.run_level(image, probe, opts.score_threshold.min(CANDIDATE_SCORE), &mut candidates);
         let mut windows = Vec::new();
@@ -157,7 +157,6 @@ impl Detector {
                 found.push(d);
             }
         }
-        let (fw, fh) = level_size(image, fine);
         let windows = merge_windows(windows, fw, fh);
         let area: usize = windows.iter().map(|w| w.2 * w.3).sum();
         ((area as f32) < REFINE_MAX_SHARE * (fw * fh) as f32).then_some(windows)
@@ -457,7 +456,7 @@ mod tests {
             assert!(fw * fh >= PROBE_MIN_AREA, "{name}: the probe would not run");
             let (a, b) = (probed.detect(view, &opts), whole.detect(view, &opts));
             if name == "canvas" {
-                let windows = probed.probe(view, fine / PROBE_RATIO, fine, &opts, &mut Vec::new());
+                let windows = probed.probe(view, fine / PROBE_RATIO, (fine, fw, fh), &opts, &mut Vec::new());
                 assert!(windows.is_some_and(|w| w.len() >= 2), "no second looks");
                 assert_eq!(b.len(), 4, "{b:?}");
             }
