@@ -269,26 +269,35 @@ fn sample_tile(image: RgbaView<'_>, scale: f32, tx: usize, ty: usize, tw: usize,
     let xs: Vec<(usize, usize)> = (0..tw).map(|x| span(tx + x, iw)).collect();
     let data = image.data();
     let mut f = Feature::zeros(th, tw, 3);
+    // At 1/4 scale or finer every pixel of a span is sampled: the rows of a span are summed
+    // first along the tile's width (one long loop the compiler vectorises), then across.
+    let every_pixel = inv <= 4.0;
+    let (cx0, cx1) = (xs[0].0, xs[tw - 1].1);
+    let mut column_sums = vec![0u16; if every_pixel { (cx1 - cx0) * 4 } else { 0 }];
     for y in 0..th {
         let (y0, y1) = span(ty + y, ih);
-        let ystep = (y1 - y0).div_ceil(4);
-        for (x, &(x0, x1)) in xs.iter().enumerate() {
-            let xstep = (x1 - x0).div_ceil(4);
-            let (mut r, mut g, mut b, mut n) = (0u32, 0u32, 0u32, 0u32);
-            let mut sy = y0;
-            while sy < y1 {
-                let row = sy * iw;
-                let mut sx = x0;
-                while sx < x1 {
-                    let i = (row + sx) * 4;
-                    r += u32::from(data[i]);
-                    g += u32::from(data[i + 1]);
-                    b += u32::from(data[i + 2]);
-                    n += 1;
-                    sx += xstep;
+        let rows = (y0..y1).step_by((y1 - y0).div_ceil(4));
+        if every_pixel {
+            column_sums.fill(0);
+            for sy in rows.clone() {
+                let src = &data[(sy * iw + cx0) * 4..(sy * iw + cx1) * 4];
+                for (s, &v) in column_sums.iter_mut().zip(src) {
+                    *s += u16::from(v);
                 }
-                sy += ystep;
             }
+        }
+        for (x, &(x0, x1)) in xs.iter().enumerate() {
+            let [r, g, b, n] = if every_pixel {
+                let mut sums = [0u32, 0, 0, (rows.len() * (x1 - x0)) as u32];
+                for px in column_sums[(x0 - cx0) * 4..(x1 - cx0) * 4].chunks_exact(4) {
+                    sums[0] += u32::from(px[0]);
+                    sums[1] += u32::from(px[1]);
+                    sums[2] += u32::from(px[2]);
+                }
+                sums
+            } else {
+                strided_sums(data, iw, (x0, x1, (x1 - x0).div_ceil(4)), rows.clone())
+            };
             let k = 1.0 / n as f32;
             let o = (y * tw + x) * 3;
             f.data[o] = b as f32 * k - MEAN_BGR[0];
@@ -297,6 +306,21 @@ fn sample_tile(image: RgbaView<'_>, scale: f32, tx: usize, ty: usize, tw: usize,
         }
     }
     f
+}
+
+/// Sums of R, G, B and the sample count over every `step`-th pixel of `x0..x1` in `rows`.
+fn strided_sums(data: &[u8], iw: usize, (x0, x1, step): (usize, usize, usize), rows: impl Iterator<Item = usize>) -> [u32; 4] {
+    let mut sums = [0u32; 4];
+    for sy in rows {
+        for sx in (x0..x1).step_by(step) {
+            let i = (sy * iw + sx) * 4;
+            sums[0] += u32::from(data[i]);
+            sums[1] += u32::from(data[i + 1]);
+            sums[2] += u32::from(data[i + 2]);
+            sums[3] += 1;
+        }
+    }
+    sums
 }
 
 /// Turns head outputs into detections in photo pixels.
@@ -528,6 +552,36 @@ mod tests {
                 assert_eq!((la.h, la.w), (lb.h, lb.w));
                 let worst = la.data.iter().zip(&lb.data).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
                 assert!(worst < 2e-4, "{w}x{h} stride {}: max difference {worst}", la.stride);
+            }
+        }
+    }
+
+    #[test]
+    fn sampled_tiles_are_area_means() {
+        // Pixels with bytes distinct enough that a wrong lane, row or column shows.
+        let (w, h) = (157usize, 93usize);
+        let data: Vec<u8> = (0..w * h * 4).map(|i| ((i * 7919) % 251) as u8).collect();
+        let image = RgbaView::new(&data, w as u32, h as u32).unwrap();
+        // Finer than 1/4 (every pixel summed) and coarser (at most 4 x 4 samples).
+        for scale in [1.0f32, 0.6, 0.3125, 0.25, 0.21, 0.1] {
+            let (lw, lh) = level_size(image, scale);
+            let (tx, ty) = (lw / 5, lh / 4);
+            let (tw, th) = (lw - tx, lh - ty - 1);
+            let f = sample_tile(image, scale, tx, ty, tw, th);
+            let inv = 1.0 / scale;
+            let span = |o: usize, n: usize| {
+                let a = ((o as f32 * inv) as usize).min(n - 1);
+                (a, (((o + 1) as f32 * inv) as usize).clamp(a + 1, n))
+            };
+            for y in 0..th {
+                let (y0, y1) = span(ty + y, h);
+                for x in 0..tw {
+                    let (x0, x1) = span(tx + x, w);
+                    let [r, g, b, n] = strided_sums(&data, w, (x0, x1, (x1 - x0).div_ceil(4)), (y0..y1).step_by((y1 - y0).div_ceil(4)));
+                    let want = [b, g, r].map(|v| v as f32 / n as f32);
+                    let got: [f32; 3] = core::array::from_fn(|c| f.data[(y * tw + x) * 3 + c] + MEAN_BGR[c]);
+                    assert!(got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-3), "scale {scale} at ({x}, {y}): {got:?} vs {want:?}");
+                }
             }
         }
     }

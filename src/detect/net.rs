@@ -397,26 +397,34 @@ impl Conv {
         // Every channel count of the model is a multiple of 8; checked at load.
         let c = self.cout;
         let (oh, ow) = (y.h, y.w);
-        // Tap offsets relative to the window's top-left input pixel, for pixels whose whole
-        // 3x3 window lies inside the image (all but the borders).
-        let inner: [(usize, usize); 9] = core::array::from_fn(|t| (((t / 3) * x.w + t % 3) * c, t * c));
+        // Output columns whose 3x3 window lies inside the image: every column but the borders.
+        let inside = |o: usize, n: usize| o * stride >= 1 && o * stride + 1 < n;
+        let (lo, hi) = match (0..ow).position(|ox| inside(ox, x.w)) {
+            Some(lo) if self.fast => (lo, lo + (lo..ow).take_while(|&ox| inside(ox, x.w)).count()),
+            _ => (ow, ow),
+        };
+        // Tap offsets relative to the window's top-left input pixel.
+        let inner: [usize; 9] = core::array::from_fn(|t| ((t / 3) * x.w + t % 3) * c);
         let mut taps = [(0usize, 0usize); 9];
         for oy in 0..oh {
-            let row_inside = oy * stride >= 1 && oy * stride + 1 < x.h;
-            for ox in 0..ow {
-                let d = (oy * ow + ox) * y.c + offset;
-                if self.fast && row_inside && ox * stride >= 1 && ox * stride + 1 < x.w {
-                    let base = ((oy * stride - 1) * x.w + ox * stride - 1) * c;
-                    let window = &x.data[base..base + (2 * x.w + 3) * c];
-                    for c0 in (0..c).step_by(4) {
-                        let mut acc = v4::load(&self.bias[c0..c0 + 4]);
-                        for &(s, w) in &inner {
-                            acc = v4::madd(acc, v4::load(&window[s + c0..s + c0 + 4]), v4::load(&self.w[w + c0..w + c0 + 4]));
-                        }
-                        v4::store(v4::act(act, acc), (&mut y.data[d + c0..d + c0 + 4]).try_into().unwrap());
+            let (cols, edge_cols) = if inside(oy, x.h) { (lo..hi, [0..lo, hi..ow]) } else { (0..0, [0..ow, 0..0]) };
+            // Inside the image: one group of 4 channels at a time along the row, so its 9
+            // weight vectors are loaded once per row rather than once per pixel.
+            for c0 in (0..c).step_by(4) {
+                let w: [v4::V; 9] = core::array::from_fn(|t| v4::load(&self.w[t * c + c0..t * c + c0 + 4]));
+                let bias = v4::load(&self.bias[c0..c0 + 4]);
+                for ox in cols.clone() {
+                    let base = ((oy * stride - 1) * x.w + ox * stride - 1) * c + c0;
+                    let window = &x.data[base..base + (2 * x.w + 2) * c + 4];
+                    let mut acc = bias;
+                    for (&s, &wv) in inner.iter().zip(&w) {
+                        acc = v4::madd(acc, v4::load(&window[s..s + 4]), wv);
                     }
-                    continue;
+                    let d = (oy * ow + ox) * y.c + offset + c0;
+                    v4::store(v4::act(act, acc), (&mut y.data[d..d + 4]).try_into().unwrap());
                 }
+            }
+            for ox in edge_cols.into_iter().flatten() {
                 // (input offset, weight offset) of the taps inside the image.
                 let mut n = 0;
                 for ky in 0..3 {
@@ -432,6 +440,7 @@ impl Conv {
                         }
                     }
                 }
+                let d = (oy * ow + ox) * y.c + offset;
                 for c0 in (0..c).step_by(4) {
                     let mut acc = v4::load(&self.bias[c0..c0 + 4]);
                     for &(s, w) in &taps[..n] {
@@ -460,8 +469,9 @@ impl Ssh {
         self.c5_2.run_into(&b, Act::None, &mut y, 32);
         let c = self.c7_2.run(&b, Act::Leaky);
         self.c7_3.run_into(&c, Act::None, &mut y, 48);
-        for v in &mut y.data {
-            *v = v.max(0.0);
+        // In chunks of 4: a scalar f32::max is a call to fmaxf in WebAssembly.
+        for v in y.data.chunks_exact_mut(4) {
+            v4::store(v4::max(v4::load(v), v4::zero()), v.try_into().unwrap());
         }
         y
     }
