@@ -170,8 +170,22 @@ pub(crate) mod v4 {
     }
 }
 
-/// `a`: m x k row-major. `b`: k x nb row-major with `nb` a multiple of [`NR`], of which the
-/// first `n` columns are real (the rest zero). Writes `n` columns of each of the m rows.
+/// Repacks a k x nb row-major matrix (`nb` a multiple of [`NR`]) into the layout [`gemm`]
+/// reads: panels of [`NR`] columns, each k rows of [`NR`] contiguous values, so the kernel
+/// streams B sequentially instead of striding across it.
+pub fn pack_b(b: &[f32], k: usize, nb: usize) -> Vec<f32> {
+    assert!(nb % NR == 0 && b.len() == k * nb);
+    let mut packed = Vec::with_capacity(b.len());
+    for j0 in (0..nb).step_by(NR) {
+        for row in b.chunks_exact(nb) {
+            packed.extend_from_slice(&row[j0..j0 + NR]);
+        }
+    }
+    packed
+}
+
+/// `a`: m x k row-major. `b`: a k x nb matrix packed by [`pack_b`], of which the first `n`
+/// columns are real (the rest zero). Writes `n` columns of each of the m rows.
 pub fn gemm(a: &[f32], m: usize, k: usize, b: &[f32], nb: usize, n: usize, bias: &[f32], out: &mut Out<'_>, act: Act) {
     assert!(nb % NR == 0 && n <= nb && a.len() >= m * k && b.len() >= k * nb && bias.len() >= nb);
     let mut i0 = 0;
@@ -185,8 +199,8 @@ pub fn gemm(a: &[f32], m: usize, k: usize, b: &[f32], nb: usize, n: usize, bias:
         let mut j0 = 0;
         while j0 < n {
             let mut acc = [[v4::zero(); 2]; MR];
-            for kk in 0..k {
-                let brow = &b[kk * nb + j0..kk * nb + j0 + NR];
+            let panel = &b[j0 * k..(j0 + NR) * k];
+            for (kk, brow) in panel.chunks_exact(NR).enumerate() {
                 let (b0, b1) = (v4::load(&brow[..4]), v4::load(&brow[4..]));
                 for t in 0..MR {
                     let av = v4::splat(ar[t][kk]);
@@ -236,7 +250,7 @@ mod tests {
         }
         let bias: Vec<f32> = (0..nb).map(|j| j as f32 * 0.5).collect();
         let mut c = vec![f32::NAN; m * (n + 3)];
-        gemm(&a, m, k, &b, nb, n, &bias, &mut Out { data: &mut c, stride: n + 3, offset: 2 }, Act::Leaky);
+        gemm(&a, m, k, &pack_b(&b, k, nb), nb, n, &bias, &mut Out { data: &mut c, stride: n + 3, offset: 2 }, Act::Leaky);
         for i in 0..m {
             for j in 0..n {
                 let mut s = bias[j];

@@ -2,7 +2,7 @@
 //! Architecture as in biubug6/Pytorch_Retinaface: MobileNetV1-0.25 body, 3-level FPN,
 //! SSH context modules, and per-level class / box / landmark heads (2 anchors each).
 
-use super::gemm::{gemm, v4, Act, Out, NR};
+use super::gemm::{gemm, pack_b, v4, Act, Out, NR};
 use super::weights::Tensor;
 use crate::error::ErrorCode;
 
@@ -36,12 +36,14 @@ struct Conv {
     kind: Kind,
     cin: usize,
     cout: usize,
-    /// Row stride of the packed weights (cout rounded up to NR) for GEMM kinds.
+    /// Columns of the weight matrix (cout rounded up to NR) for GEMM kinds.
     nb: usize,
+    /// GEMM kinds: the (taps x cin) x nb matrix packed by [`pack_b`] (with a single panel,
+    /// as in the stem, that is plain row-major). Depthwise: tap-major [9][C].
     w: Vec<f32>,
     bias: Vec<f32>,
-    /// Stride-1 3x3 kernels in the Winograd F(2x2, 3x3) domain: 16 matrices of cin x nb
-    /// (U = G g G^T, 36 matrices for F(4x4, 3x3)); `None` runs the im2col reference path.
+    /// Stride-1 3x3 kernels in the Winograd F(4x4, 3x3) domain: 36 matrices of cin x nb
+    /// (U = G g G^T), each packed by [`pack_b`]; `None` runs the im2col reference path.
     wino: Option<Vec<f32>>,
     /// Specialised kernels (direct stem, border-free depthwise interior) allowed.
     fast: bool,
@@ -164,6 +166,7 @@ impl Conv {
                         }
                     }
                 }
+                let w = pack_b(&w, taps * cin_g, nb);
                 let mut b = bias.data.clone();
                 b.resize(nb, 0.0);
                 let wino = (kind == Kind::Full3 { stride: 1 } && path == Path::Fast && cin_g % 4 == 0 && cout % 4 == 0).then(|| {
@@ -176,7 +179,7 @@ impl Conv {
                             }
                         }
                     }
-                    u
+                    u.chunks_exact(cin_g * nb).flat_map(|m| pack_b(m, cin_g, nb)).collect()
                 });
                 Ok(Self { kind, cin: cin_g, cout, nb, w, bias: b, wino, fast: path == Path::Fast })
             }
@@ -194,12 +197,15 @@ impl Conv {
         let mut col = 0;
         for p in parts {
             for r in 0..rows {
-                w[r * nb + col..r * nb + col + p.cout].copy_from_slice(&p.w[r * p.nb..r * p.nb + p.cout]);
+                for c in 0..p.cout {
+                    // Column c of a packed matrix is in panel c / NR.
+                    w[r * nb + col + c] = p.w[(c / NR * rows + r) * NR + c % NR];
+                }
             }
             bias[col..col + p.cout].copy_from_slice(&p.bias[..p.cout]);
             col += p.cout;
         }
-        Self { kind: parts[0].kind, cin, cout, nb, w, bias, wino: None, fast: parts[0].fast }
+        Self { kind: parts[0].kind, cin, cout, nb, w: pack_b(&w, rows, nb), bias, wino: None, fast: parts[0].fast }
     }
 
     fn out_dims(&self, x: &Feature) -> (usize, usize) {
