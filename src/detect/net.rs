@@ -234,7 +234,7 @@ impl Conv {
                 gemm(&x.data, x.h * x.w, self.cin, &self.w, self.nb, self.cout, &self.bias, &mut out, act);
             }
             Kind::Full3 { .. } if self.wino.is_some() => self.winograd(x, act, y, offset),
-            Kind::Full3 { stride } if self.fast && self.cin < 4 && self.nb == 8 => self.stem(x, stride, act, y, offset),
+            Kind::Full3 { stride } if self.fast && self.cin == 3 && self.nb == 8 => self.stem(x, stride, act, y, offset),
             Kind::Full3 { stride } => self.full3(x, stride, act, y, offset),
             Kind::Depthwise3 { stride } => self.depthwise(x, stride, act, y, offset),
         }
@@ -360,15 +360,52 @@ impl Conv {
         }
     }
 
-    /// A 3x3 convolution with few input channels and 8 outputs (the stem, 3 -> 8), computed
-    /// directly: the im2col copies of 3-float slices cost more than the arithmetic.
+    /// The stem's 3x3 convolution, 3 -> 8 channels, computed directly: the im2col copies of
+    /// 3-float slices cost more than the arithmetic. Inside the image, 4 neighbouring output
+    /// pixels share each weight load, as in the GEMM kernel.
     fn stem(&self, x: &Feature, stride: usize, act: Act, y: &mut Feature, offset: usize) {
-        let (cin, nb) = (self.cin, self.nb);
+        const CIN: usize = 3;
+        const GROUP: usize = 4;
         let (oh, ow) = (y.h, y.w);
-        let (bias0, bias1) = (v4::load(&self.bias[..4]), v4::load(&self.bias[4..8]));
+        let inside = |o: usize, n: usize| o * stride >= 1 && o * stride + 1 < n;
+        let lo = (0..ow).position(|ox| inside(ox, x.w)).unwrap_or(ow);
+        let hi = lo + (lo..ow).take_while(|&ox| inside(ox, x.w)).count();
+        // Whole groups of GROUP inside columns; the rest go pixel by pixel.
+        let grouped_end = lo + (hi - lo) / GROUP * GROUP;
+        let bias = [v4::load(&self.bias[..4]), v4::load(&self.bias[4..8])];
+        let store = |y: &mut Feature, oy: usize, ox: usize, acc: [v4::V; 2]| {
+            let d = (oy * ow + ox) * y.c + offset;
+            let mut lanes = [0f32; 8];
+            let (l0, l1) = lanes.split_at_mut(4);
+            v4::store(v4::act(act, acc[0]), l0.try_into().unwrap());
+            v4::store(v4::act(act, acc[1]), l1.try_into().unwrap());
+            y.data[d..d + self.cout].copy_from_slice(&lanes[..self.cout]);
+        };
         for oy in 0..oh {
-            for ox in 0..ow {
-                let (mut acc0, mut acc1) = (bias0, bias1);
+            let groups = if inside(oy, x.h) { lo..grouped_end } else { lo..lo };
+            for ox in groups.clone().step_by(GROUP) {
+                let mut acc = [bias; GROUP];
+                for ky in 0..3 {
+                    let iy = oy * stride + ky - 1;
+                    let row = &x.data[iy * x.w * CIN..(iy + 1) * x.w * CIN];
+                    for kx in 0..3 {
+                        for ci in 0..CIN {
+                            let r = ((ky * 3 + kx) * CIN + ci) * 8;
+                            let w = [v4::load(&self.w[r..r + 4]), v4::load(&self.w[r + 4..r + 8])];
+                            for (p, acc) in acc.iter_mut().enumerate() {
+                                let a = v4::splat(row[((ox + p) * stride + kx - 1) * CIN + ci]);
+                                acc[0] = v4::madd(acc[0], a, w[0]);
+                                acc[1] = v4::madd(acc[1], a, w[1]);
+                            }
+                        }
+                    }
+                }
+                for (p, acc) in acc.into_iter().enumerate() {
+                    store(y, oy, ox + p, acc);
+                }
+            }
+            for ox in (0..groups.start).chain(groups.end..ow) {
+                let mut acc = bias;
                 for ky in 0..3 {
                     let iy = (oy * stride + ky).wrapping_sub(1);
                     if iy >= x.h {
@@ -379,22 +416,16 @@ impl Conv {
                         if ix >= x.w {
                             continue;
                         }
-                        let src = &x.data[(iy * x.w + ix) * cin..(iy * x.w + ix + 1) * cin];
-                        let wrow = (ky * 3 + kx) * cin;
+                        let src = &x.data[(iy * x.w + ix) * CIN..(iy * x.w + ix + 1) * CIN];
                         for (ci, &v) in src.iter().enumerate() {
-                            let w = &self.w[(wrow + ci) * nb..(wrow + ci + 1) * nb];
+                            let r = ((ky * 3 + kx) * CIN + ci) * 8;
                             let a = v4::splat(v);
-                            acc0 = v4::madd(acc0, a, v4::load(&w[..4]));
-                            acc1 = v4::madd(acc1, a, v4::load(&w[4..]));
+                            acc[0] = v4::madd(acc[0], a, v4::load(&self.w[r..r + 4]));
+                            acc[1] = v4::madd(acc[1], a, v4::load(&self.w[r + 4..r + 8]));
                         }
                     }
                 }
-                let d = (oy * ow + ox) * y.c + offset;
-                let mut lanes = [0f32; 8];
-                let (lo, hi) = lanes.split_at_mut(4);
-                v4::store(v4::act(act, acc0), lo.try_into().unwrap());
-                v4::store(v4::act(act, acc1), hi.try_into().unwrap());
-                y.data[d..d + self.cout].copy_from_slice(&lanes[..self.cout]);
+                store(y, oy, ox, acc);
             }
         }
     }
