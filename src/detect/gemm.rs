@@ -74,6 +74,10 @@ pub(crate) mod v4 {
         pub fn sub(a: V, b: V) -> V {
             unsafe { _mm_sub_ps(a, b) }
         }
+        #[inline(always)]
+        pub fn abs(a: V) -> V {
+            unsafe { _mm_andnot_ps(_mm_set1_ps(-0.0), a) }
+        }
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     mod imp {
@@ -117,6 +121,10 @@ pub(crate) mod v4 {
         pub fn sub(a: V, b: V) -> V {
             f32x4_sub(a, b)
         }
+        #[inline(always)]
+        pub fn abs(a: V) -> V {
+            f32x4_abs(a)
+        }
     }
     #[cfg(not(any(target_arch = "x86_64", all(target_arch = "wasm32", target_feature = "simd128"))))]
     mod imp {
@@ -156,6 +164,10 @@ pub(crate) mod v4 {
         #[inline(always)]
         pub fn sub(a: V, b: V) -> V {
             core::array::from_fn(|i| a[i] - b[i])
+        }
+        #[inline(always)]
+        pub fn abs(a: V) -> V {
+            a.map(f32::abs)
         }
     }
     pub use imp::*;

@@ -3,6 +3,7 @@
 
 mod gemm;
 mod net;
+mod qgemm;
 pub mod weights;
 
 use crate::error::ErrorCode;
@@ -96,12 +97,12 @@ impl Detector {
         Self { use_probe: false, ..self }
     }
 
-    /// The detector with every convolution on the plain im2col GEMM path, to check the fast
-    /// path against.
+    /// The detector on another [`Path`] (the plain f32 im2col reference, or the fast kernels
+    /// without integer products), to check the fast path against.
     #[cfg(test)]
-    fn reference() -> Self {
+    fn on_path(path: Path) -> Self {
         let tensors = weights::parse(weights::MODEL_BYTES).unwrap();
-        Self { net: RetinaFace::from_tensors(&tensors, Path::Reference).unwrap(), use_probe: true }
+        Self { net: RetinaFace::from_tensors(&tensors, path).unwrap(), use_probe: true }
     }
 
     /// Finds faces in `image` (any size and aspect ratio).
@@ -513,11 +514,12 @@ mod tests {
         assert!((iou(&[0.0, 0.0, 10.0, 10.0], &[5.0, 0.0, 10.0, 10.0]) - 1.0 / 3.0).abs() < 1e-6);
     }
 
-    /// The fast path finds the same faces as the im2col reference on real photos: boxes
-    /// and landmarks within 0.5 px, scores within 1e-3 (float rounding differs, nothing else).
+    /// The fast path finds the same faces as the f32 im2col reference on real photos: boxes
+    /// and landmarks within 0.5 px, scores within 1e-3 (only rounding differs: the order of
+    /// f32 sums, and the pointwise products in 16-bit integers).
     #[test]
     fn fast_path_matches_reference_on_photos() {
-        let (fast, slow) = (Detector::new().unwrap(), Detector::reference());
+        let (fast, slow) = (Detector::new().unwrap(), Detector::on_path(Path::Reference));
         // A lower threshold than the default compares more (and weaker) detections.
         let opts = DetectOptions { score_threshold: 0.2, ..DetectOptions::default() };
         let mut compared = 0;
@@ -539,19 +541,25 @@ mod tests {
         assert!(compared >= 4, "only {compared} detections compared");
     }
 
-    /// Raw network outputs of both paths agree on a real photo, at every level.
+    /// Raw network outputs agree on a real photo, at every level: the fast f32 kernels with
+    /// the reference to float rounding, and the integer pointwise products with those to
+    /// within 0.03 (logits and box offsets range over about +-10 here).
     #[test]
     fn fast_outputs_match_reference() {
         let img = image::open(format!("{}/tests/fixtures/photos/astronaut.png", env!("CARGO_MANIFEST_DIR"))).unwrap().to_rgba8();
         let view = RgbaView::new(img.as_raw(), img.width(), img.height()).unwrap();
-        // Odd sizes exercise the partial 2x2 tiles at the right and bottom edges.
+        let [fast, float, reference] = [Path::Fast, Path::FastFloat, Path::Reference].map(Detector::on_path);
+        // Odd sizes exercise the partial 4x4 tiles at the right and bottom edges.
         for (w, h) in [(img.width() as usize, img.height() as usize), (333, 251)] {
             let input = sample_tile(view, w as f32 / img.width() as f32, 0, 0, w, h);
-            let (a, b) = (Detector::new().unwrap().net.forward(&input), Detector::reference().net.forward(&input));
-            for (la, lb) in a.iter().zip(&b) {
-                assert_eq!((la.h, la.w), (lb.h, lb.w));
-                let worst = la.data.iter().zip(&lb.data).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
-                assert!(worst < 2e-4, "{w}x{h} stride {}: max difference {worst}", la.stride);
+            let [a, b, c] = [&fast, &float, &reference].map(|d| d.net.forward(&input));
+            for ((la, lb), lc) in a.iter().zip(&b).zip(&c) {
+                assert!((la.h, la.w) == (lc.h, lc.w) && (lb.h, lb.w) == (lc.h, lc.w));
+                let worst = |x: &LevelOutput, y: &LevelOutput| x.data.iter().zip(&y.data).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
+                let range = lc.data.iter().fold(0f32, |m, v| m.max(v.abs()));
+                assert!(range > 1.0, "{w}x{h} stride {}: outputs within +-{range}", lc.stride);
+                assert!(worst(&lb, &lc) < 2e-4, "{w}x{h} stride {}: f32 kernels differ by {}", lc.stride, worst(&lb, &lc));
+                assert!(worst(&la, &lb) < 0.03, "{w}x{h} stride {}: integer products differ by {}", lc.stride, worst(&la, &lb));
             }
         }
     }

@@ -3,6 +3,7 @@
 //! SSH context modules, and per-level class / box / landmark heads (2 anchors each).
 
 use super::gemm::{gemm, pack_b, v4, Act, Out, NR};
+use super::qgemm::{gemm_q, QuantB};
 use super::weights::Tensor;
 use crate::error::ErrorCode;
 
@@ -45,17 +46,23 @@ struct Conv {
     /// Stride-1 3x3 kernels in the Winograd F(4x4, 3x3) domain: 36 matrices of cin x nb
     /// (U = G g G^T), each packed by [`pack_b`]; `None` runs the im2col reference path.
     wino: Option<Vec<f32>>,
+    /// Pointwise weights in 16-bit integers for [`gemm_q`] (fast path only).
+    wq: Option<QuantB>,
     /// Specialised kernels (direct stem, border-free depthwise interior) allowed.
     fast: bool,
 }
 
 /// Whether convolutions use the fast kernels (Winograd F(4x4, 3x3) for stride-1 3x3, 4x
-/// fewer multiply-adds; a direct stem; border-free depthwise interiors) or the plain im2col
-/// GEMM and generic depthwise loop they are tested against.
+/// fewer multiply-adds; a direct stem; border-free depthwise interiors; pointwise products in
+/// 16-bit integers) or the plain f32 im2col GEMM and generic depthwise loop they are tested
+/// against.
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub enum Path {
     /// Specialised kernels where they apply.
     Fast,
+    /// The fast kernels with pointwise products in f32: isolates what rounding changes.
+    #[cfg_attr(not(test), allow(dead_code))]
+    FastFloat,
     /// im2col GEMM and the generic depthwise loop everywhere.
     #[cfg_attr(not(test), allow(dead_code))]
     Reference,
@@ -152,7 +159,7 @@ impl Conv {
                         w[t * cout + c] = weight.data[c * 9 + t];
                     }
                 }
-                Ok(Self { kind, cin: cout, cout, nb: cout, w, bias: bias.data.clone(), wino: None, fast: path == Path::Fast })
+                Ok(Self { kind, cin: cout, cout, nb: cout, w, bias: bias.data.clone(), wino: None, wq: None, fast: path != Path::Reference })
             }
             Kind::Pointwise | Kind::Full3 { .. } => {
                 let nb = cout.div_ceil(NR) * NR;
@@ -166,10 +173,11 @@ impl Conv {
                         }
                     }
                 }
+                let wq = (kind == Kind::Pointwise && path == Path::Fast).then(|| QuantB::new(&w, cin_g, nb));
                 let w = pack_b(&w, taps * cin_g, nb);
                 let mut b = bias.data.clone();
                 b.resize(nb, 0.0);
-                let wino = (kind == Kind::Full3 { stride: 1 } && path == Path::Fast && cin_g % 4 == 0 && cout % 4 == 0).then(|| {
+                let wino = (kind == Kind::Full3 { stride: 1 } && path != Path::Reference && cin_g % 4 == 0 && cout % 4 == 0).then(|| {
                     let mut u = vec![0.0; WINO_POS * cin_g * nb];
                     for co in 0..cout {
                         for ci in 0..cin_g {
@@ -181,7 +189,7 @@ impl Conv {
                     }
                     u.chunks_exact(cin_g * nb).flat_map(|m| pack_b(m, cin_g, nb)).collect()
                 });
-                Ok(Self { kind, cin: cin_g, cout, nb, w, bias: b, wino, fast: path == Path::Fast })
+                Ok(Self { kind, cin: cin_g, cout, nb, w, bias: b, wino, wq, fast: path != Path::Reference })
             }
         }
     }
@@ -205,7 +213,8 @@ impl Conv {
             bias[col..col + p.cout].copy_from_slice(&p.bias[..p.cout]);
             col += p.cout;
         }
-        Self { kind: parts[0].kind, cin, cout, nb, w: pack_b(&w, rows, nb), bias, wino: None, fast: parts[0].fast }
+        let wq = parts[0].wq.is_some().then(|| QuantB::new(&w, rows, nb));
+        Self { kind: parts[0].kind, cin, cout, nb, w: pack_b(&w, rows, nb), bias, wino: None, wq, fast: parts[0].fast }
     }
 
     fn out_dims(&self, x: &Feature) -> (usize, usize) {
@@ -231,7 +240,10 @@ impl Conv {
         match self.kind {
             Kind::Pointwise => {
                 let mut out = Out { data: &mut y.data, stride: stride_c, offset };
-                gemm(&x.data, x.h * x.w, self.cin, &self.w, self.nb, self.cout, &self.bias, &mut out, act);
+                match &self.wq {
+                    Some(wq) => gemm_q(&x.data, x.h * x.w, self.cin, wq, self.cout, &self.bias, &mut out, act),
+                    None => gemm(&x.data, x.h * x.w, self.cin, &self.w, self.nb, self.cout, &self.bias, &mut out, act),
+                }
             }
             Kind::Full3 { .. } if self.wino.is_some() => self.winograd(x, act, y, offset),
             Kind::Full3 { stride } if self.fast && self.cin == 3 && self.nb == 8 => self.stem(x, stride, act, y, offset),
