@@ -40,7 +40,8 @@ struct Conv {
     /// Columns of the weight matrix (cout rounded up to NR) for GEMM kinds.
     nb: usize,
     /// GEMM kinds: the (taps x cin) x nb matrix packed by [`pack_b`] (with a single panel,
-    /// as in the stem, that is plain row-major). Depthwise: tap-major [9][C].
+    /// as in the stem, that is plain row-major), empty when `wq` holds the weights.
+    /// Depthwise: tap-major [9][C].
     w: Vec<f32>,
     bias: Vec<f32>,
     /// Stride-1 3x3 kernels in the Winograd F(4x4, 3x3) domain: 36 matrices of cin x nb
@@ -174,7 +175,8 @@ impl Conv {
                     }
                 }
                 let wq = (kind == Kind::Pointwise && path == Path::Fast).then(|| QuantB::new(&w, cin_g, nb));
-                let w = pack_b(&w, taps * cin_g, nb);
+                // With integer weights the f32 ones are never read: not kept.
+                let w = if wq.is_some() { Vec::new() } else { pack_b(&w, taps * cin_g, nb) };
                 let mut b = bias.data.clone();
                 b.resize(nb, 0.0);
                 let wino = (kind == Kind::Full3 { stride: 1 } && path != Path::Reference && cin_g % 4 == 0 && cout % 4 == 0).then(|| {
@@ -192,29 +194,6 @@ impl Conv {
                 Ok(Self { kind, cin: cin_g, cout, nb, w, bias: b, wino, wq, fast: path != Path::Reference })
             }
         }
-    }
-
-    /// Stacks GEMM convolutions of the same input side by side (the three heads).
-    fn concat_outputs(parts: &[Conv]) -> Self {
-        let cin = parts[0].cin;
-        let cout: usize = parts.iter().map(|p| p.cout).sum();
-        let nb = cout.div_ceil(NR) * NR;
-        let rows = parts[0].w.len() / parts[0].nb;
-        let mut w = vec![0.0; rows * nb];
-        let mut bias = vec![0.0; nb];
-        let mut col = 0;
-        for p in parts {
-            for r in 0..rows {
-                for c in 0..p.cout {
-                    // Column c of a packed matrix is in panel c / NR.
-                    w[r * nb + col + c] = p.w[(c / NR * rows + r) * NR + c % NR];
-                }
-            }
-            bias[col..col + p.cout].copy_from_slice(&p.bias[..p.cout]);
-            col += p.cout;
-        }
-        let wq = parts[0].wq.is_some().then(|| QuantB::new(&w, rows, nb));
-        Self { kind: parts[0].kind, cin, cout, nb, w: pack_b(&w, rows, nb), bias, wino: None, wq, fast: parts[0].fast }
     }
 
     fn out_dims(&self, x: &Feature) -> (usize, usize) {
@@ -561,14 +540,15 @@ impl RetinaFace {
     /// Builds the network from parsed tensors, checking every name and shape.
     pub fn from_tensors(tensors: &[Tensor], path: Path) -> Result<Self, ErrorCode> {
         let mut it = tensors.iter();
-        let mut next = |prefix: &str, kind: Kind| -> Result<Conv, ErrorCode> {
+        let mut next_pair = |prefix: &str| -> Result<(&Tensor, &Tensor), ErrorCode> {
             let w = it.next().ok_or(ErrorCode::ModelCorrupt)?;
             let b = it.next().ok_or(ErrorCode::ModelCorrupt)?;
             if !(w.name.starts_with(prefix) && w.name.ends_with(".weight") && b.name.starts_with(prefix) && b.name.ends_with(".bias")) {
                 return Err(ErrorCode::ModelCorrupt);
             }
-            Conv::load(w, b, kind, path)
+            Ok((w, b))
         };
+        let mut next = |prefix: &str, kind: Kind| next_pair(prefix).and_then(|(w, b)| Conv::load(w, b, kind, path));
         let stem = next("fx/stage1/stage1.0/", Kind::Full3 { stride: 2 })?;
         let mut blocks = Vec::new();
         let mut cin = stem.cout;
@@ -595,29 +575,29 @@ impl RetinaFace {
             Ok(Ssh { c3: next(&p, s)?, c5_1: next(&p, s)?, c5_2: next(&p, s)?, c7_2: next(&p, s)?, c7_3: next(&p, s)? })
         };
         let ssh = [ssh_load(1)?, ssh_load(2)?, ssh_load(3)?];
-        let mut cls = Vec::new();
-        let mut bbox = Vec::new();
-        let mut lmk = Vec::new();
-        for i in 0..3 {
-            cls.push(next(&format!("class_head/class_head.{i}"), Kind::Pointwise)?);
+        drop(ssh_load);
+        drop(next); // releases the borrow of `next_pair`
+        // The three heads read the same input: stacked into one convolution of 4 + 8 + 20
+        // outputs (weights are [out][in], so stacking appends).
+        let mut parts = Vec::new();
+        for head in ["class_head/class_head", "bbox_head/bbox_head", "landmark_head/landmark_head"] {
+            for i in 0..3 {
+                parts.push(next_pair(&format!("{head}.{i}"))?);
+            }
         }
-        for i in 0..3 {
-            bbox.push(next(&format!("bbox_head/bbox_head.{i}"), Kind::Pointwise)?);
-        }
-        for i in 0..3 {
-            lmk.push(next(&format!("landmark_head/landmark_head.{i}"), Kind::Pointwise)?);
-        }
-        drop(next); // releases the borrow of `it` for the end-of-file check
+        drop(next_pair); // releases the borrow of `it` for the end-of-file check
         if it.next().is_some() {
             return Err(ErrorCode::ModelCorrupt);
         }
         let mut heads = Vec::new();
-        for ((c, b), l) in cls.into_iter().zip(bbox).zip(lmk) {
-            let parts = [c, b, l];
-            if parts[0].cout != 4 || parts[1].cout != 8 || parts[2].cout != 20 || parts.iter().any(|p| p.cin != 64) {
+        for i in 0..3 {
+            let [(cw, cb), (bw, bb), (lw, lb)] = [parts[i], parts[3 + i], parts[6 + i]];
+            let shapes = [(cw, cb, 4), (bw, bb, 8), (lw, lb, 20)];
+            if shapes.iter().any(|(w, b, cout)| w.dims != [*cout, 64, 1, 1] || b.dims != [*cout]) {
                 return Err(ErrorCode::ModelCorrupt);
             }
-            heads.push(Conv::concat_outputs(&parts));
+            let stack = |t: [&Tensor; 3], dims: Vec<usize>| Tensor { name: t[0].name.clone(), dims, data: t.iter().flat_map(|t| t.data.iter().copied()).collect() };
+            heads.push(Conv::load(&stack([cw, bw, lw], vec![32, 64, 1, 1]), &stack([cb, bb, lb], vec![32]), Kind::Pointwise, path)?);
         }
         let heads: [Conv; 3] = heads.try_into().map_err(|_| ErrorCode::ModelCorrupt)?;
         Ok(Self { stem, blocks, lateral, merge2, merge1, ssh, heads })
