@@ -31,6 +31,24 @@ pub struct Out<'a> {
     pub offset: usize,
 }
 
+impl Out<'_> {
+    /// Writes the first `cols` (at most [`NR`]) of 8 lanes at `base`.
+    #[inline(always)]
+    pub fn store(&mut self, base: usize, cols: usize, v: [v4::V; 2]) {
+        if cols == NR {
+            let (lo, hi) = self.data[base..base + NR].split_at_mut(4);
+            v4::store(v[0], lo.try_into().unwrap());
+            v4::store(v[1], hi.try_into().unwrap());
+        } else {
+            let mut lanes = [0f32; NR];
+            let (lo, hi) = lanes.split_at_mut(4);
+            v4::store(v[0], lo.try_into().unwrap());
+            v4::store(v[1], hi.try_into().unwrap());
+            self.data[base..base + cols].copy_from_slice(&lanes[..cols]);
+        }
+    }
+}
+
 /// Four f32 lanes: SSE2 on x86-64 (always present), simd128 in WebAssembly, else scalar.
 pub(crate) mod v4 {
     #[cfg(target_arch = "x86_64")]
@@ -226,18 +244,7 @@ pub fn gemm(a: &[f32], m: usize, k: usize, b: &[f32], nb: usize, n: usize, bias:
                 let base = (i0 + t) * out.stride + out.offset + j0;
                 let v0 = v4::act(act, v4::add(acc_row[0], bias0));
                 let v1 = v4::act(act, v4::add(acc_row[1], bias1));
-                if cols == NR {
-                    let dst = &mut out.data[base..base + NR];
-                    let (lo, hi) = dst.split_at_mut(4);
-                    v4::store(v0, lo.try_into().unwrap());
-                    v4::store(v1, hi.try_into().unwrap());
-                } else {
-                    let mut lanes = [0f32; NR];
-                    let (lo, hi) = lanes.split_at_mut(4);
-                    v4::store(v0, lo.try_into().unwrap());
-                    v4::store(v1, hi.try_into().unwrap());
-                    out.data[base..base + cols].copy_from_slice(&lanes[..cols]);
-                }
+                out.store(base, cols, [v0, v1]);
             }
             j0 += NR;
         }

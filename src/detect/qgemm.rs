@@ -247,11 +247,7 @@ pub fn gemm_q(a: &[f32], m: usize, k: usize, b: &QuantB, n: usize, bias: &[f32],
                 let (s0, s1) = (v4::mul(row_scale, bs0), v4::mul(row_scale, bs1));
                 let v0 = v4::act(act, v4::add(v4::mul(i4::to_f32(acc_row[0]), s0), bias0));
                 let v1 = v4::act(act, v4::add(v4::mul(i4::to_f32(acc_row[1]), s1), bias1));
-                let mut lanes = [0f32; NR];
-                let (lo, hi) = lanes.split_at_mut(4);
-                v4::store(v0, lo.try_into().unwrap());
-                v4::store(v1, hi.try_into().unwrap());
-                out.data[base..base + cols].copy_from_slice(&lanes[..cols]);
+                out.store(base, cols, [v0, v1]);
             }
             j0 += NR;
         }
