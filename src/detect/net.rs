@@ -366,11 +366,7 @@ impl Conv {
         let bias = [v4::load(&self.bias[..4]), v4::load(&self.bias[4..8])];
         let store = |y: &mut Feature, oy: usize, ox: usize, acc: [v4::V; 2]| {
             let d = (oy * ow + ox) * y.c + offset;
-            let mut lanes = [0f32; 8];
-            let (l0, l1) = lanes.split_at_mut(4);
-            v4::store(v4::act(act, acc[0]), l0.try_into().unwrap());
-            v4::store(v4::act(act, acc[1]), l1.try_into().unwrap());
-            y.data[d..d + self.cout].copy_from_slice(&lanes[..self.cout]);
+            Out { data: &mut y.data, stride: y.c, offset }.store(d, self.cout, acc.map(|v| v4::act(act, v)));
         };
         for oy in 0..oh {
             let groups = if inside(oy, x.h) { lo..grouped_end } else { lo..lo };
