@@ -1,7 +1,9 @@
-// Speed of the built extension's WebAssembly detector in headless Chromium (figures, not a test).
+// Speed of the built extension's WebAssembly detector in a headless browser (figures, not a test).
 //   node tests/e2e/bench/browser-bench.mjs [FOLDER]     default: ../shared/face-bench
 // FOLDER holds manifest.json in the face-bench format. The browser decodes each photo (as the
 // extension does), then the wasm engine analyses its pixels; only analyzeRgba is timed.
+// The same in-page module runs in Chromium (default) and, with BENCH_BROWSER=firefox, in
+// Firefox ESR through geckodriver; it posts its figures back to this script's server.
 import { createServer } from 'node:http';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
@@ -10,17 +12,64 @@ import { chromium } from 'playwright-core';
 
 import { ROOT } from '../../../.ci/assemble.mjs';
 import { CHROMIUM } from '../lib/chromium.mjs';
+import { findGeckodriver, launchFirefox } from '../lib/firefox.mjs';
 
 // BENCH_REPEAT=N times each photo N times and keeps its fastest run, which damps the noise of
 // a shared machine; BENCH_TIMES=FILE writes each photo's time to FILE (JSON).
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 1));
+const BROWSER = process.env.BENCH_BROWSER ?? 'chromium';
 const folder = resolve(process.argv[2] ?? join(ROOT, '../shared/face-bench'));
-const extDir = join(ROOT, 'target/extension/chromium');
-const manifest = JSON.parse(await readFile(join(folder, 'manifest.json'), 'utf8'));
-const TYPES = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
+const extDir = join(ROOT, `target/extension/${BROWSER === 'firefox' ? 'firefox' : 'chromium'}`);
+const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json' };
 
+// Runs in the page: loads the engine, then decodes and times every photo of the manifest.
+async function benchInPage(repeat) {
+  const t = performance.now();
+  const engine = await import('/ext/wasm/before_you_post.js');
+  await engine.default({ module_or_path: '/ext/wasm/before_you_post_bg.wasm' });
+  const initMs = performance.now() - t;
+  const manifest = await (await fetch('/manifest.json')).json();
+  const results = [];
+  for (const entry of manifest.images) {
+    if (entry.category === 'ambiguous') continue;
+    try {
+      const blob = await (await fetch(`/${entry.file}`)).blob();
+      const bitmap = await createImageBitmap(blob);
+      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      const ctx = canvas.getContext('2d', { willReadFrequently: true });
+      ctx.drawImage(bitmap, 0, 0);
+      const img = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+      let ms = Infinity;
+      let result;
+      for (let i = 0; i < repeat; i++) {
+        const start = performance.now();
+        result = engine.analyzeRgba(img.data, img.width, img.height, undefined);
+        ms = Math.min(ms, performance.now() - start);
+      }
+      results.push({ file: entry.file, category: entry.category, ms, warn: result.verdict.warn, faces: result.faces.length });
+    } catch (e) {
+      results.push({ file: entry.file, error: String(e?.code ?? e) });
+    }
+  }
+  await fetch('/__result', { method: 'POST', body: JSON.stringify({ initMs, results }) });
+}
+
+let report;
+const reported = new Promise((ok) => { report = ok; });
 const server = createServer(async (req, res) => {
   const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  if (req.method === 'POST' && path === '/__result') {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    report(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+    return res.writeHead(204).end();
+  }
+  if (path === '/__bench.html') {
+    // A failure before the figures (say, the engine does not load) is reported too.
+    const run = `(${benchInPage})(${REPEAT}).catch((e) => fetch('/__result', { method: 'POST', body: JSON.stringify({ error: String(e) }) }))`;
+    const page = `<!doctype html><title>bench</title><script type="module">${run};</script>`;
+    return res.writeHead(200, { 'content-type': 'text/html' }).end(page);
+  }
   const [base, rest] = path.startsWith('/ext/') ? [extDir, path.slice(5)] : [folder, path.slice(1)];
   const file = resolve(base, rest);
   if (!file.startsWith(base + sep)) return res.writeHead(403).end();
@@ -33,64 +82,45 @@ const server = createServer(async (req, res) => {
   res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body);
 });
 await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const origin = `http://127.0.0.1:${server.address().port}`;
+const url = `http://127.0.0.1:${server.address().port}/__bench.html`;
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const page = await browser.newPage();
-await page.goto(`${origin}/ext/pages/popup.html`); // any same-origin page of the build
+let close;
+if (BROWSER === 'firefox') {
+  const firefox = await launchFirefox(findGeckodriver());
+  close = () => firefox.close();
+  await firefox.goto(url);
+} else {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  close = () => browser.close();
+  await (await browser.newPage()).goto(url);
+}
+const { initMs, results, error } = await reported;
+await close();
+server.close();
+if (error) throw new Error(`the benchmark page failed: ${error}`);
+
 const wasmBytes = (await stat(join(extDir, 'wasm/before_you_post_bg.wasm'))).size;
 const modelBytes = (await stat(join(ROOT, 'src/detect/retinaface_mnet025.bin'))).size;
-const initMs = await page.evaluate(async () => {
-  const t = performance.now();
-  const mod = await import('/ext/wasm/before_you_post.js');
-  await mod.default({ module_or_path: '/ext/wasm/before_you_post_bg.wasm' });
-  globalThis.engine = mod;
-  return performance.now() - t;
-});
-
 const times = [];
 const perPhoto = {};
 const byCategory = {};
-for (const entry of manifest.images) {
-  if (entry.category === 'ambiguous') continue;
-  const r = await page.evaluate(async ([file, repeat]) => {
-    try {
-      const blob = await (await fetch(`/${file}`)).blob();
-      const bitmap = await createImageBitmap(blob);
-      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-      const ctx = canvas.getContext('2d', { willReadFrequently: true });
-      ctx.drawImage(bitmap, 0, 0);
-      const img = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
-      let ms = Infinity;
-      let result;
-      for (let i = 0; i < repeat; i++) {
-        const t = performance.now();
-        result = globalThis.engine.analyzeRgba(img.data, img.width, img.height, undefined);
-        ms = Math.min(ms, performance.now() - t);
-      }
-      return { ms, warn: result.verdict.warn, faces: result.faces.length };
-    } catch (e) {
-      return { error: String(e?.code ?? e) };
-    }
-  }, [entry.file, REPEAT]);
-  if (r.error) { console.error(`skip ${entry.file}: ${r.error}`); continue; }
+for (const r of results) {
+  if (r.error) { console.error(`skip ${r.file}: ${r.error}`); continue; }
   times.push(r.ms);
-  perPhoto[entry.file] = r.ms;
-  (byCategory[entry.category] ??= []).push({ ...r, file: entry.file });
+  perPhoto[r.file] = r.ms;
+  (byCategory[r.category] ??= []).push(r);
 }
-await browser.close();
-server.close();
 if (process.env.BENCH_TIMES) await writeFile(process.env.BENCH_TIMES, JSON.stringify(perPhoto, null, 1));
 
 times.sort((a, b) => a - b);
 const pct = (p) => times[Math.min(times.length - 1, Math.floor(times.length * p))];
 const warnRate = (c) => (byCategory[c] ?? []).filter((r) => r.warn).length / Math.max(1, (byCategory[c] ?? []).length);
-if (REPEAT > 1) console.log(`each photo timed ${REPEAT} times, fastest run kept`);
+console.log(`${BROWSER}${REPEAT > 1 ? `, each photo timed ${REPEAT} times, fastest run kept` : ''}`);
 console.log(`engine start (fetch + compile + instantiate): ${initMs.toFixed(0)} ms`);
 console.log(`wasm loaded: ${wasmBytes} bytes, of which model weights ${modelBytes} bytes (embedded)`);
 console.log(`deciles (ms): ${[1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => pct(i / 10).toFixed(0)).join(' ')}`);
