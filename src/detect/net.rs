@@ -129,6 +129,14 @@ fn wino_out(m: [v4::V; 6]) -> [v4::V; 4] {
     ]
 }
 
+/// Output positions (of `n_out`) whose 3x3 window, at `stride` with padding 1, lies inside
+/// an input of `n_in`: every position but the borders.
+fn inside_span(n_out: usize, n_in: usize, stride: usize) -> core::ops::Range<usize> {
+    let inside = |o: usize| o * stride >= 1 && o * stride + 1 < n_in;
+    let lo = (0..n_out).position(inside).unwrap_or(n_out);
+    lo..lo + (lo..n_out).take_while(|&o| inside(o)).count()
+}
+
 fn out_size(n: usize, stride: usize) -> usize {
     // 3x3 kernels, padding 1.
     (n - 1) / stride + 1
@@ -358,18 +366,16 @@ impl Conv {
         const CIN: usize = 3;
         const GROUP: usize = 4;
         let (oh, ow) = (y.h, y.w);
-        let inside = |o: usize, n: usize| o * stride >= 1 && o * stride + 1 < n;
-        let lo = (0..ow).position(|ox| inside(ox, x.w)).unwrap_or(ow);
-        let hi = lo + (lo..ow).take_while(|&ox| inside(ox, x.w)).count();
+        let (rows, cols) = (inside_span(oh, x.h, stride), inside_span(ow, x.w, stride));
         // Whole groups of GROUP inside columns; the rest go pixel by pixel.
-        let grouped_end = lo + (hi - lo) / GROUP * GROUP;
+        let grouped = cols.start..cols.start + cols.len() / GROUP * GROUP;
         let bias = [v4::load(&self.bias[..4]), v4::load(&self.bias[4..8])];
         let store = |y: &mut Feature, oy: usize, ox: usize, acc: [v4::V; 2]| {
             let d = (oy * ow + ox) * y.c + offset;
             Out { data: &mut y.data, stride: y.c, offset }.store(d, self.cout, acc.map(|v| v4::act(act, v)));
         };
         for oy in 0..oh {
-            let groups = if inside(oy, x.h) { lo..grouped_end } else { lo..lo };
+            let groups = if rows.contains(&oy) { grouped.clone() } else { 0..0 };
             for ox in groups.clone().step_by(GROUP) {
                 let mut acc = [bias; GROUP];
                 for ky in 0..3 {
@@ -421,17 +427,14 @@ impl Conv {
         // Every channel count of the model is a multiple of 8; checked at load.
         let c = self.cout;
         let (oh, ow) = (y.h, y.w);
-        // Output columns whose 3x3 window lies inside the image: every column but the borders.
-        let inside = |o: usize, n: usize| o * stride >= 1 && o * stride + 1 < n;
-        let (lo, hi) = match (0..ow).position(|ox| inside(ox, x.w)) {
-            Some(lo) if self.fast => (lo, lo + (lo..ow).take_while(|&ox| inside(ox, x.w)).count()),
-            _ => (ow, ow),
-        };
+        // The reference path takes every pixel the border way.
+        let rows = inside_span(oh, x.h, stride);
+        let inside_cols = if self.fast { inside_span(ow, x.w, stride) } else { 0..0 };
         // Tap offsets relative to the window's top-left input pixel.
         let inner: [usize; 9] = core::array::from_fn(|t| ((t / 3) * x.w + t % 3) * c);
         let mut taps = [(0usize, 0usize); 9];
         for oy in 0..oh {
-            let (cols, edge_cols) = if inside(oy, x.h) { (lo..hi, [0..lo, hi..ow]) } else { (0..0, [0..ow, 0..0]) };
+            let (cols, edge_cols) = if rows.contains(&oy) { (inside_cols.clone(), [0..inside_cols.start, inside_cols.end..ow]) } else { (0..0, [0..ow, 0..0]) };
             // Inside the image: one group of 4 channels at a time along the row, so its 9
             // weight vectors are loaded once per row rather than once per pixel.
             for c0 in (0..c).step_by(4) {
