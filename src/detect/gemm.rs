@@ -17,7 +17,7 @@ pub enum Act {
 const MR: usize = 6;
 #[cfg(target_arch = "wasm32")]
 const MR: usize = 4;
-/// Columns of B handled at once (two 4-lane vectors); B's row stride is a multiple of
+/// Columns of B handled at once (two 4-lane vectors); B's column count is a multiple of
 /// this.
 pub const NR: usize = 8;
 
@@ -32,9 +32,10 @@ pub struct Out<'a> {
 }
 
 impl Out<'_> {
-    /// Writes the first `cols` (at most [`NR`]) of 8 lanes at `base`.
+    /// Writes the first `cols` (at most [`NR`]) of 8 lanes to row `row` from column `col`.
     #[inline(always)]
-    pub fn store(&mut self, base: usize, cols: usize, v: [v4::V; 2]) {
+    pub fn store(&mut self, row: usize, col: usize, cols: usize, v: [v4::V; 2]) {
+        let base = row * self.stride + self.offset + col;
         if cols == NR {
             let (lo, hi) = self.data[base..base + NR].split_at_mut(4);
             v4::store(v[0], lo.try_into().unwrap());
@@ -214,6 +215,16 @@ pub fn pack_b(b: &[f32], k: usize, nb: usize) -> Vec<f32> {
     packed
 }
 
+/// `R` rows of `a` (`width` long) from row `i0`, of which `rows` are real: a short tail
+/// repeats the last real row, whose results are not stored.
+#[inline(always)]
+pub fn row_block<T, const R: usize>(a: &[T], i0: usize, rows: usize, width: usize) -> [&[T]; R] {
+    core::array::from_fn(|t| {
+        let r = (i0 + t.min(rows - 1)) * width;
+        &a[r..r + width]
+    })
+}
+
 /// `a`: m x k row-major. `b`: a k x nb matrix packed by [`pack_b`], of which the first `n`
 /// columns are real (the rest zero). Writes `n` columns of each of the m rows.
 pub fn gemm(a: &[f32], m: usize, k: usize, b: &[f32], nb: usize, n: usize, bias: &[f32], out: &mut Out<'_>, act: Act) {
@@ -221,11 +232,7 @@ pub fn gemm(a: &[f32], m: usize, k: usize, b: &[f32], nb: usize, n: usize, bias:
     let mut i0 = 0;
     while i0 < m {
         let rows = (m - i0).min(MR);
-        // Short tails reuse the last row; their results are not stored.
-        let ar: [&[f32]; MR] = core::array::from_fn(|t| {
-            let r = (i0 + t.min(rows - 1)) * k;
-            &a[r..r + k]
-        });
+        let ar: [&[f32]; MR] = row_block(a, i0, rows, k);
         let mut j0 = 0;
         while j0 < n {
             let mut acc = [[v4::zero(); 2]; MR];
@@ -241,10 +248,9 @@ pub fn gemm(a: &[f32], m: usize, k: usize, b: &[f32], nb: usize, n: usize, bias:
             let cols = (n - j0).min(NR);
             let (bias0, bias1) = (v4::load(&bias[j0..j0 + 4]), v4::load(&bias[j0 + 4..j0 + 8]));
             for (t, acc_row) in acc.iter().enumerate().take(rows) {
-                let base = (i0 + t) * out.stride + out.offset + j0;
                 let v0 = v4::act(act, v4::add(acc_row[0], bias0));
                 let v1 = v4::act(act, v4::add(acc_row[1], bias1));
-                out.store(base, cols, [v0, v1]);
+                out.store(i0 + t, j0, cols, [v0, v1]);
             }
             j0 += NR;
         }

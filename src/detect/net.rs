@@ -371,8 +371,7 @@ impl Conv {
         let grouped = cols.start..cols.start + cols.len() / GROUP * GROUP;
         let bias = [v4::load(&self.bias[..4]), v4::load(&self.bias[4..8])];
         let store = |y: &mut Feature, oy: usize, ox: usize, acc: [v4::V; 2]| {
-            let d = (oy * ow + ox) * y.c + offset;
-            Out { data: &mut y.data, stride: y.c, offset }.store(d, self.cout, acc.map(|v| v4::act(act, v)));
+            Out { data: &mut y.data, stride: y.c, offset }.store(oy * ow + ox, 0, self.cout, acc.map(|v| v4::act(act, v)));
         };
         for oy in 0..oh {
             let groups = if rows.contains(&oy) { grouped.clone() } else { 0..0 };

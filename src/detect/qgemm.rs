@@ -6,7 +6,7 @@
 //! row, from the row's largest magnitude. Both are rounded to at most `q` steps either side of
 //! zero, with `q` chosen from k so that no sum of k products can overflow an i32.
 
-use super::gemm::{v4, Act, Out, NR};
+use super::gemm::{row_block, v4, Act, Out, NR};
 
 /// Rows of A handled at once (as in the f32 kernel: 8 accumulators fit V8's registers).
 const MR: usize = 4;
@@ -191,7 +191,7 @@ fn quantize_a(a: &[f32], m: usize, k: usize) -> (Vec<i32>, Vec<f32>) {
         let largest = lanes.iter().chain(quads.remainder()).map(|v| v.abs()).fold(0f32, |m, v| if v > m { v } else { m });
         *scale = largest / q;
         let inv = if largest > 0.0 { q / largest } else { 0.0 };
-        // Eight values at a time, rounded as `round` does; the rest one pair at a time.
+        // Eight values at a time, rounded as `round` does.
         let vinv = v4::splat(inv);
         let rounded = |c: &[f32]| v4::sub(v4::add(v4::mul(v4::load(c), vinv), magic), magic);
         let mut eights = row.chunks_exact(8);
@@ -199,13 +199,10 @@ fn quantize_a(a: &[f32], m: usize, k: usize) -> (Vec<i32>, Vec<f32>) {
         for (c, o) in (&mut eights).zip(&mut outs) {
             i4::store_pairs(i4::pack(rounded(&c[..4]), rounded(&c[4..])), o.try_into().unwrap());
         }
-        let done = (k / 8) * 4;
-        let mut pairs = eights.remainder().chunks_exact(2);
-        for (o, p) in out[done..].iter_mut().zip(&mut pairs) {
-            *o = (round(p[0] * inv) & 0xffff) | (round(p[1] * inv) << 16);
-        }
-        if let [last] = pairs.remainder() {
-            out[half - 1] = round(last * inv) & 0xffff;
+        // The last 0-7 values, an odd one paired with 0.
+        let pair = |lo: f32, hi: f32| (round(lo * inv) & 0xffff) | (round(hi * inv) << 16);
+        for (o, p) in out[k / 8 * 4..].iter_mut().zip(eights.remainder().chunks(2)) {
+            *o = pair(p[0], p.get(1).copied().unwrap_or(0.0));
         }
     }
     (packed, scales)
@@ -221,11 +218,7 @@ pub fn gemm_q(a: &[f32], m: usize, k: usize, b: &QuantB, n: usize, bias: &[f32],
     let mut i0 = 0;
     while i0 < m {
         let rows = (m - i0).min(MR);
-        // Short tails reuse the last row; their results are not stored.
-        let ar: [&[i32]; MR] = core::array::from_fn(|t| {
-            let r = (i0 + t.min(rows - 1)) * half;
-            &aq[r..r + half]
-        });
+        let ar: [&[i32]; MR] = row_block(&aq, i0, rows, half);
         let mut j0 = 0;
         while j0 < n {
             let mut acc = [[i4::zero(); 2]; MR];
@@ -242,12 +235,11 @@ pub fn gemm_q(a: &[f32], m: usize, k: usize, b: &QuantB, n: usize, bias: &[f32],
             let (bs0, bs1) = (v4::load(&b.scale[j0..j0 + 4]), v4::load(&b.scale[j0 + 4..j0 + 8]));
             let (bias0, bias1) = (v4::load(&bias[j0..j0 + 4]), v4::load(&bias[j0 + 4..j0 + 8]));
             for (t, acc_row) in acc.iter().enumerate().take(rows) {
-                let base = (i0 + t) * out.stride + out.offset + j0;
                 let row_scale = v4::splat(a_scales[i0 + t]);
                 let (s0, s1) = (v4::mul(row_scale, bs0), v4::mul(row_scale, bs1));
                 let v0 = v4::act(act, v4::add(v4::mul(i4::to_f32(acc_row[0]), s0), bias0));
                 let v1 = v4::act(act, v4::add(v4::mul(i4::to_f32(acc_row[1]), s1), bias1));
-                out.store(base, cols, [v0, v1]);
+                out.store(i0 + t, j0, cols, [v0, v1]);
             }
             j0 += NR;
         }
