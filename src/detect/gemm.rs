@@ -6,6 +6,8 @@
 pub enum Act {
     /// Identity.
     None,
+    /// max(x, 0).
+    Relu,
     /// x if x > 0 else 0.1 x (the RetinaFace backbone's slope).
     Leaky,
 }
@@ -196,6 +198,7 @@ pub(crate) mod v4 {
     pub fn act(a: super::Act, v: V) -> V {
         match a {
             super::Act::None => v,
+            super::Act::Relu => max(v, zero()),
             super::Act::Leaky => max(v, mul(v, splat(0.1))),
         }
     }

@@ -490,15 +490,12 @@ struct Ssh {
 impl Ssh {
     fn run(&self, x: &Feature) -> Feature {
         let mut y = Feature::zeros(x.h, x.w, 64);
-        self.c3.run_into(x, Act::None, &mut y, 0);
+        // The module's ReLU after concatenation, applied by each branch as it stores.
+        self.c3.run_into(x, Act::Relu, &mut y, 0);
         let b = self.c5_1.run(x, Act::Leaky);
-        self.c5_2.run_into(&b, Act::None, &mut y, 32);
+        self.c5_2.run_into(&b, Act::Relu, &mut y, 32);
         let c = self.c7_2.run(&b, Act::Leaky);
-        self.c7_3.run_into(&c, Act::None, &mut y, 48);
-        // In chunks of 4: a scalar f32::max is a call to fmaxf in WebAssembly.
-        for v in y.data.chunks_exact_mut(4) {
-            v4::store(v4::max(v4::load(v), v4::zero()), v.try_into().unwrap());
-        }
+        self.c7_3.run_into(&c, Act::Relu, &mut y, 48);
         y
     }
 }
