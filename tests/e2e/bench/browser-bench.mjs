@@ -11,7 +11,7 @@ import { extname, join, resolve, sep } from 'node:path';
 import { chromium } from 'playwright-core';
 
 import { ROOT } from '../../../.ci/assemble.mjs';
-import { CHROMIUM } from '../lib/chromium.mjs';
+import { CHROMIUM, CHROMIUM_FLAGS } from '../lib/chromium.mjs';
 import { findGeckodriver, launchFirefox } from '../lib/firefox.mjs';
 
 // BENCH_REPEAT=N times each photo N times and keeps its fastest run, which damps the noise of
@@ -93,8 +93,7 @@ if (BROWSER === 'firefox') {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: CHROMIUM_FLAGS,
   });
   close = () => browser.close();
   await (await browser.newPage()).goto(url);

@@ -8,6 +8,19 @@ import { startServer } from '../server.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
 
+// Headless, and quiet on this machine's closed network (no background fetches, updates or
+// sync, whose refused connections would otherwise pile up).
+export const CHROMIUM_FLAGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 // Returns { context, extensionId, serviceWorker, close } with the extension's worker running.
 export async function launchChromium(extensionDir) {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium`);
@@ -22,14 +35,7 @@ export async function launchChromium(extensionDir) {
       args: [
         `--disable-extensions-except=${extensionDir}`,
         `--load-extension=${extensionDir}`,
-        '--headless=new',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
+        ...CHROMIUM_FLAGS,
       ],
     });
     const serviceWorker = context.serviceWorkers().find(isExtensionWorker)

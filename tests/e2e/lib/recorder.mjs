@@ -19,7 +19,7 @@ import { rmSync } from 'node:fs';
 
 import { chromium } from 'playwright-core';
 
-import { CHROMIUM } from './chromium.mjs';
+import { CHROMIUM, CHROMIUM_FLAGS } from './chromium.mjs';
 import { tempDir, waitFor } from './common.mjs';
 
 // A minimal DevTools protocol client over Chromium's pipe: NUL-separated JSON messages.
@@ -177,15 +177,8 @@ export async function launchRecordedChromium(extensionDir) {
     '--remote-debugging-pipe',
     '--remote-debugging-port=0',
     '--enable-unsafe-extension-debugging',
-    '--headless=new',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
     '--no-default-browser-check',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
+    ...CHROMIUM_FLAGS,
     'about:blank',
   ], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
   const connection = new PipeConnection(proc.stdio[3], proc.stdio[4]);

@@ -16,7 +16,7 @@ import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 import { ROOT } from '../../../.ci/assemble.mjs';
-import { CHROMIUM, launchChromium } from '../lib/chromium.mjs';
+import { CHROMIUM, CHROMIUM_FLAGS, launchChromium } from '../lib/chromium.mjs';
 import { testBuild } from '../lib/common.mjs';
 
 const require = createRequire(import.meta.url);
@@ -50,8 +50,7 @@ before(async () => {
   demoUrl = String(line).match(/http:\/\/127\.0\.0\.1:\d+\/pages\/demo\.html/)[0];
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: CHROMIUM_FLAGS,
   });
   plain = { browser, context: await browser.newContext({ viewport: { width: 1280, height: 900 } }) };
   watchRequests(plain.context);
