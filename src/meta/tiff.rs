@@ -245,8 +245,10 @@ pub(crate) fn strip_gps(d: &mut [u8]) -> bool {
         return false;
     }
     // Ranges to zero: each GPS IFD's table and its out-of-line values, unless they overlap
-    // a top-level IFD table (a crafted file could point the GPS IFD at IFD0).
-    let tables: Vec<Range<usize>> = t.chain().iter().map(|&o| o..o + 2 + 12 * t.count(o).unwrap_or(0) + 4).collect();
+    // the header or a top-level IFD table (a crafted file can point GPS values at offset 0,
+    // or the GPS IFD at IFD0): those must stay readable.
+    let header = 0..8;
+    let tables: Vec<Range<usize>> = core::iter::once(header).chain(t.chain().iter().map(|&o| o..o + 2 + 12 * t.count(o).unwrap_or(0) + 4)).collect();
     let mut zero: Vec<Range<usize>> = Vec::new();
     for (_, _, e) in &edits {
         let Some(g) = t.uint(e, 0).map(|v| v as usize) else { continue };
@@ -330,5 +332,19 @@ pub(crate) mod tests {
         assert_eq!(ins.make.as_deref(), Some("Cn"));
         assert!(d[50..].iter().all(|&b| b == 0));
         assert!(!strip_gps(&mut d));
+    }
+
+    /// A GPS value whose offset is 0 (found by fuzzing): the header must survive stripping.
+    #[test]
+    fn gps_values_pointing_at_the_header_leave_it_readable() {
+        let mut d = sample();
+        // GPSLatitudeRef: 8 ASCII bytes, so out of line, at offset 0.
+        d[52..64].copy_from_slice(&[0, 1, 0, 2, 0, 0, 0, 8, 0, 0, 0, 0]);
+        assert!(strip_gps(&mut d));
+        assert_eq!(&d[..8], b"MM\0*\0\0\0\x08");
+        let mut ins = Inspection::default();
+        read_exif(&d, &mut ins);
+        assert!(!ins.has_location);
+        assert_eq!((ins.make.as_deref(), ins.orientation), (Some("Cn"), Some(6)));
     }
 }
