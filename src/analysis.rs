@@ -17,11 +17,32 @@ pub struct Analysis {
     pub faces: Vec<FaceReport>,
     /// Whether to warn, and why.
     pub verdict: Verdict,
+    /// False when the pixels could not be decoded (HEIC in Chromium, say): no face was looked
+    /// for, and the verdict rests on the metadata alone.
+    pub faces_checked: bool,
 }
 
 /// Analyses a photo's pixels; `has_location` comes from its metadata.
 pub fn analyze(detector: &Detector, image: RgbaView<'_>, has_location: bool, opts: &DetectOptions, policy: &Policy) -> Analysis {
     let faces: Vec<FaceReport> = detector.detect(image, opts).iter().map(grade).collect();
     let verdict = decide(&faces, has_location, policy);
-    Analysis { width: image.width(), height: image.height(), faces, verdict }
+    Analysis { width: image.width(), height: image.height(), faces, verdict, faces_checked: true }
+}
+
+/// The verdict for a photo whose pixels could not be decoded: only its metadata counts, so a
+/// location still warns (and can still be removed) although no face could be looked for.
+pub fn analyze_metadata_only(width: u32, height: u32, has_location: bool, policy: &Policy) -> Analysis {
+    Analysis { width, height, faces: Vec::new(), verdict: decide(&[], has_location, policy), faces_checked: false }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_only_warns_for_a_location_and_says_faces_were_not_checked() {
+        let a = analyze_metadata_only(4032, 3024, true, &Policy::default());
+        assert!(a.verdict.warn && !a.faces_checked && a.faces.is_empty());
+        assert!(!analyze_metadata_only(0, 0, false, &Policy::default()).verdict.warn);
+    }
 }

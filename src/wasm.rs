@@ -1,7 +1,7 @@
 //! The only module that touches wasm-bindgen: a few coarse calls, typed arrays in,
 //! small serde-wasm-bindgen objects out, errors thrown as `{ code }`.
 
-use crate::analysis::analyze;
+use crate::analysis::{analyze, analyze_metadata_only};
 use crate::decide::Policy;
 use crate::detect::{weights, DetectOptions, Detector};
 use crate::error::ErrorCode;
@@ -67,20 +67,31 @@ struct AnalyzeOptions {
     detect: DetectOptions,
 }
 
+fn analyze_options(options: JsValue) -> Result<AnalyzeOptions, JsValue> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(AnalyzeOptions::default());
+    }
+    serde_wasm_bindgen::from_value(options).map_err(|_| throw(ErrorCode::BadOptions))
+}
+
 /// Detects, grades and decides for one photo's RGBA pixels (e.g. `ImageData.data`).
 /// `options` may be undefined or `{ has_location, policy: { sensitivity }, detect: {...} }`.
 #[wasm_bindgen(js_name = analyzeRgba)]
 pub fn analyze_rgba(rgba: &[u8], width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
-    let opts: AnalyzeOptions = if options.is_undefined() || options.is_null() {
-        AnalyzeOptions::default()
-    } else {
-        serde_wasm_bindgen::from_value(options).map_err(|_| throw(ErrorCode::BadOptions))?
-    };
+    let opts = analyze_options(options)?;
     let view = RgbaView::new(rgba, width, height).map_err(throw)?;
     DETECTOR.with(|cell| {
         let detector = cell.get_or_init(Detector::new).as_ref().map_err(|&e| throw(e))?;
         to_js(&analyze(detector, view, opts.has_location, &opts.detect, &opts.policy))
     })
+}
+
+/// The verdict for a photo the browser cannot decode (HEIC, TIFF in Chromium): the metadata
+/// alone decides, and `faces_checked` is false. `options` as for `analyzeRgba`.
+#[wasm_bindgen(js_name = analyzeWithoutPixels)]
+pub fn analyze_without_pixels(width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
+    let opts = analyze_options(options)?;
+    to_js(&analyze_metadata_only(width, height, opts.has_location, &opts.policy))
 }
 
 /// What a file's original bytes reveal (location, device, time, owner) and what can be

@@ -46,23 +46,65 @@ function senderKind(sender) {
 // Guard handshake. A content script registers a fresh nonce, then hands it with a MessagePort to
 // the guard frame it created; the guard claims the nonce here. A page can post a port to that
 // frame too, but cannot know a nonce, so the guard only ever talks to our content script.
-// Kept in storage.session so a restarted service worker still knows it.
+// Kept in storage.session so a restarted service worker still knows it. A page can make frames
+// register nonces at will (a click on a file input warms a guard), so what is kept is bounded:
+// a nonce expires after NONCE_TTL_MS, a frame has one at a time, a tab at most NONCES_PER_TAB,
+// and a closed tab's are dropped.
 const NONCE_TTL_MS = 60_000;
+const NONCES_PER_TAB = 8;
+const NONCE_PREFIX = 'guard:';
 
-async function registerGuard(message, sender) {
+// Registrations and claims run one at a time, so the bounds hold under a burst.
+let nonceQueue = Promise.resolve();
+function serially(fn) {
+  const run = nonceQueue.then(fn);
+  nonceQueue = run.catch(() => {});
+  return run;
+}
+
+async function storedNonces() {
+  const all = await api.storage.session.get(null);
+  return Object.entries(all).filter(([key]) => key.startsWith(NONCE_PREFIX));
+}
+
+function registerGuard(message, sender) {
   if (typeof message.nonce !== 'string' || message.nonce.length < 32) return { error: 'bad_nonce' };
-  await api.storage.session.set({ [`guard:${message.nonce}`]: { tabId: sender.tab.id, at: Date.now() } });
-  return { ok: true };
+  return serially(async () => {
+    const now = Date.now();
+    const tabId = sender.tab.id;
+    const frameId = sender.frameId ?? 0;
+    const live = [];
+    const drop = [];
+    for (const [key, entry] of await storedNonces()) {
+      const expired = !(now - entry?.at < NONCE_TTL_MS);
+      const superseded = entry?.tabId === tabId && entry?.frameId === frameId;
+      (expired || superseded ? drop : live).push([key, entry]);
+    }
+    const tabs = live.filter(([, e]) => e.tabId === tabId).sort(([, a], [, b]) => a.at - b.at);
+    drop.push(...tabs.slice(0, Math.max(0, tabs.length - (NONCES_PER_TAB - 1))));
+    if (drop.length > 0) await api.storage.session.remove(drop.map(([key]) => key));
+    await api.storage.session.set({ [`${NONCE_PREFIX}${message.nonce}`]: { tabId, frameId, at: now } });
+    return { ok: true };
+  });
 }
 
-async function claimGuard(message, sender) {
+function claimGuard(message, sender) {
   if (typeof message.nonce !== 'string') return { ok: false };
-  const key = `guard:${message.nonce}`;
-  const entry = (await api.storage.session.get(key))[key];
-  await api.storage.session.remove(key);
-  const ok = Boolean(entry) && entry.tabId === sender.tab?.id && Date.now() - entry.at < NONCE_TTL_MS;
-  return { ok };
+  return serially(async () => {
+    const key = `${NONCE_PREFIX}${message.nonce}`;
+    const entry = (await api.storage.session.get(key))[key];
+    await api.storage.session.remove(key);
+    const ok = Boolean(entry) && entry.tabId === sender.tab?.id && Date.now() - entry.at < NONCE_TTL_MS;
+    return { ok };
+  });
 }
+
+api.tabs.onRemoved.addListener((tabId) => {
+  serially(async () => {
+    const gone = (await storedNonces()).filter(([, e]) => e?.tabId === tabId).map(([key]) => key);
+    if (gone.length > 0) await api.storage.session.remove(gone);
+  }).catch(() => {});
+});
 
 // Sites the user enabled from the popup (e.g. a Mastodon instance): the optional host permission
 // for that origin plus the same content scripts, registered for it alone.

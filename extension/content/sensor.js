@@ -12,7 +12,10 @@
   const api = globalThis.browser ?? globalThis.chrome;
   const adapter = globalThis.beforeYouPostAdapters.forLocation(location);
 
-  // Shared with main-world.js.
+  // Shared with main-world.js. LINK and HELLO are only heard at document_start, before any page
+  // script runs; everything after travels as events on the private node that LINK hands over.
+  const LINK = 'beforeyoupost:link';
+  const HELLO = 'beforeyoupost:hello';
   const NOTICE_INPUT = 'beforeyoupost:watch-input';
   const NOTICE_CARRIER = 'beforeyoupost:carrier';
   const CARRIER_DONE = 'beforeyoupost:carrier-done';
@@ -24,9 +27,44 @@
   const CHECK_TIMEOUT_MS = 8000;
   const FRAME_TIMEOUT_MS = 6000;
   const NOTICE_MS = 7000;
+  // The heartbeat while a photo is held: a ping this often, and a guard that leaves one
+  // unanswered for HEARTBEAT_GRACE_MS is gone (crashed, navigated, unloaded by an update).
+  const HEARTBEAT_MS = 250;
+  const HEARTBEAT_GRACE_MS = 1000;
+
+  // Every listener of this script, so an orphaned copy (the extension was reloaded or updated
+  // under it) can remove them all and stop holding.
+  const lifetime = new AbortController();
+  const listen = (target, type, fn, capture = true) =>
+    target.addEventListener(type, fn, { capture, signal: lifetime.signal });
+  const orphaned = () => {
+    let gone = true;
+    try {
+      gone = !api.runtime?.id;
+    } catch { /* context invalidated */ }
+    if (gone) lifetime.abort();
+    return gone;
+  };
 
   const GUARD_URL = api.runtime.getURL('pages/guard.html');
   const EXTENSION_ORIGIN = GUARD_URL.slice(0, GUARD_URL.indexOf('/', GUARD_URL.indexOf('//') + 2));
+
+  // --- the private link with main-world.js ----------------------------------------------------
+  // main-world.js hands over a node that is never attached to the document: events dispatched
+  // on it reach no page listener, so detached inputs and showOpenFilePicker picks travel to us
+  // unseen. Whichever script runs second completes the link; the first offer is the only one
+  // taken, and both run before any page script.
+  let link = null;
+  const onLink = (event) => {
+    if (link || !(event.relatedTarget instanceof Node)) return;
+    link = event.relatedTarget;
+    window.removeEventListener(LINK, onLink, true);
+    listen(link, NOTICE_INPUT, onWatchInput);
+    listen(link, NOTICE_CARRIER, onCarrier);
+    link.dispatchEvent(new Event('beforeyoupost:linked'));
+  };
+  window.addEventListener(LINK, onLink, true);
+  window.dispatchEvent(new Event(HELLO));
 
   const ours = new WeakSet(); // events we dispatched ourselves
   const swallowChange = new WeakSet(); // inputs whose next trusted `change` we hold
@@ -128,13 +166,52 @@
     ready: null,
     pending: new Map(),
     nextId: 1,
+    ping: { seq: 0, sentAt: 0, answered: true },
+    navigated: false,
 
-    connect() {
+    // A guard ready to check: the one we have when it is still there and answering, else a new
+    // one (the page removed it, it crashed or navigated away since the last photo).
+    async connect() {
+      if (this.ready && !this.alive()) this.teardown();
+      if (this.ready) {
+        try {
+          await this.ready;
+          if (await this.answers()) return undefined;
+        } catch { /* a failed start: try once more below */ }
+        this.teardown();
+      }
       this.ready ??= this.open().catch((err) => {
         this.teardown();
         throw err;
       });
       return this.ready;
+    },
+
+    // One heartbeat round trip, for a guard that has been idle.
+    answers() {
+      this.beat(true);
+      return new Promise((resolve) => {
+        const started = performance.now();
+        const poll = setInterval(() => {
+          if (this.ping.answered || !this.alive() || performance.now() - started > HEARTBEAT_GRACE_MS) {
+            clearInterval(poll);
+            resolve(this.ping.answered && this.alive());
+          }
+        }, 10);
+      });
+    },
+
+    // Called every HEARTBEAT_MS while a photo is held: sends a ping when the last one was
+    // answered; false once the guard is gone.
+    beat(now = false) {
+      if (!this.port || !this.alive()) return false;
+      const t = performance.now();
+      if (!this.ping.answered) return t - this.ping.sentAt < HEARTBEAT_GRACE_MS;
+      if (now || t - this.ping.sentAt >= HEARTBEAT_MS) {
+        this.ping = { seq: this.ping.seq + 1, sentAt: t, answered: false };
+        this.port.postMessage({ type: 'ping', seq: this.ping.seq });
+      }
+      return true;
     },
 
     open() {
@@ -160,11 +237,15 @@
           }
           this.onMessage(e.data);
         };
-        // The frame's src is set before it is attached, so its first load is the guard page.
+        // The frame's src is set before it is attached, so its first load is the guard page;
+        // any later load means it navigated away from us.
         const loaded = new Promise((ok) => frame.addEventListener('load', ok, { once: true }));
-        const registered = api.runtime.sendMessage({ type: 'guard-register', nonce }).then((answer) => {
+        loaded.then(() => frame.addEventListener('load', () => { if (this.frame === frame) this.navigated = true; }));
+        // Once more if the service worker was stopped midway (it restarts for the next message).
+        const register = () => api.runtime.sendMessage({ type: 'guard-register', nonce }).then((answer) => {
           if (answer?.ok !== true) throw new Error(`guard-register: ${JSON.stringify(answer)}`);
         });
+        const registered = register().catch(register);
         Promise.all([loaded, registered]).then(() => {
           // The nonce proves to the guard that the port comes from us, not from the page.
           frame.contentWindow.postMessage({ beforeYouPost: 'connect', nonce }, EXTENSION_ORIGIN, [channel.port2]);
@@ -172,7 +253,7 @@
         frame.src = GUARD_URL;
         root.append(frame);
         (document.documentElement ?? document).append(host);
-        Object.assign(this, { host, frame, port: channel.port1 });
+        Object.assign(this, { host, frame, port: channel.port1, navigated: false, ping: { seq: 0, sentAt: 0, answered: true } });
       });
     },
 
@@ -180,19 +261,26 @@
       this.host?.remove();
       this.port?.close();
       Object.assign(this, { host: null, frame: null, port: null, ready: null });
-      for (const [, p] of this.pending) p.fail(new Error('guard closed'));
+      const pending = [...this.pending.values()];
       this.pending.clear();
+      for (const p of pending) p.fail(new Error('guard closed'));
     },
 
     onMessage(msg) {
+      if (msg?.type === 'pong') {
+        if (msg.seq === this.ping.seq) this.ping.answered = true;
+        return;
+      }
       const p = this.pending.get(msg?.id);
       if (!p) return;
       if (msg.type === 'verdict') p.verdict(msg);
+      else if (msg.type === 'show') p.show();
+      else if (msg.type === 'fixing') p.fixing();
       else if (msg.type === 'decision') p.decision(msg);
     },
 
     alive() {
-      return Boolean(this.host?.isConnected);
+      return Boolean(this.host?.isConnected) && !this.navigated;
     },
 
     show() {
@@ -212,8 +300,23 @@
   // --- notices -------------------------------------------------------------------------------
   let noticeHost = null;
   // A message key, or { text } already worded by the guard in the language of the settings.
+  // English fallbacks for an orphaned script, whose i18n is gone with the old extension.
+  const FALLBACK = {
+    noticeUnchecked: 'this photo could not be checked, so it was passed on unchanged.',
+    noticeGuardLost: 'the check stopped before a decision, so the photo was passed on unchecked.',
+    noticeGuardLostDuringFix: 'the check stopped while making the protected copy, so nothing was posted. Please try again.',
+    noticeCheckTimedOut: 'checking this photo took too long, so it was passed on unchecked.',
+  };
+  function message(key) {
+    try {
+      return api.i18n.getMessage(key) || FALLBACK[key] || String(key);
+    } catch {
+      return FALLBACK[key] ?? String(key);
+    }
+  }
+
   function notify(notice) {
-    const text = typeof notice?.text === 'string' ? notice.text : api.i18n.getMessage(notice) || String(notice);
+    const text = typeof notice?.text === 'string' ? notice.text : message(notice);
     if (!noticeHost?.isConnected) {
       noticeHost = document.createElement('div');
       setStyles(noticeHost, {
@@ -244,7 +347,9 @@
       (outcome) => outcome,
       (err) => {
         console.warn('Before You Post: check failed, passing the original files', err);
-        notify('noticeUnchecked');
+        try {
+          notify(err?.notice ?? 'noticeUnchecked');
+        } catch { /* the page removed the notice host: still release */ }
         return { action: 'release', files, replaced: [] };
       },
     ).then((outcome) => {
@@ -256,44 +361,76 @@
     });
   }
 
-  // Asks the guard; resolves to { action: 'release' | 'cancel', files, replaced }.
+  // Asks the guard; resolves to { action: 'release' | 'cancel', files, replaced }, or rejects
+  // (the caller fails open). A heartbeat runs for the whole hold: if the guard dies at any point
+  // the overlay goes at once, and the originals go through (with a notice) unless a fix had been
+  // chosen, in which case nothing does. A dead guard is replaced at the next photo.
   async function decide(files, context) {
     const images = files.map((file, index) => ({ index, file })).filter(({ file }) => isImage(file));
     await guard.connect();
     const id = guard.nextId++;
     return new Promise((resolve, reject) => {
-      let watchdog = null;
+      // checking -> (asking | fixing | deciding) -> done; 'fixing': a fix was chosen.
+      let phase = 'checking';
+      let focusBefore = null;
+      let timer = setTimeout(() => lost('timeout'), CHECK_TIMEOUT_MS);
+      const heartbeat = setInterval(() => {
+        if (orphaned() || !guard.beat()) lost('gone');
+      }, HEARTBEAT_MS);
       const finish = (fn) => {
+        if (phase === 'done') return;
+        phase = 'done';
         clearTimeout(timer);
-        clearInterval(watchdog);
+        clearInterval(heartbeat);
         guard.pending.delete(id);
         guard.hide();
+        try {
+          focusBefore?.focus?.({ preventScroll: true });
+        } catch { /* element gone */ }
         fn();
       };
-      let timer = setTimeout(() => finish(() => reject(new Error('check timed out'))), CHECK_TIMEOUT_MS);
-      let focusBefore = null;
+      const lost = (why) => {
+        if (phase === 'done') return;
+        const fixing = phase === 'fixing';
+        try {
+          guard.port?.postMessage({ type: 'abort', id });
+        } catch { /* port closed */ }
+        if (why === 'gone') guard.teardown();
+        if (fixing) {
+          finish(() => {
+            notify('noticeGuardLostDuringFix');
+            resolve({ action: 'cancel', files, replaced: [] });
+          });
+        } else {
+          const notice = why === 'timeout' ? 'noticeCheckTimedOut' : 'noticeGuardLost';
+          finish(() => reject(Object.assign(new Error(`guard ${why}`), { notice })));
+        }
+      };
+      const show = () => {
+        focusBefore ??= deepActiveElement();
+        guard.show();
+        guard.port.postMessage({ type: 'shown', id });
+      };
       guard.pending.set(id, {
-        fail: (err) => finish(() => reject(err)),
+        fail: () => lost('gone'),
         verdict: (msg) => {
           clearTimeout(timer);
           for (const key of msg.notices ?? []) notify(key);
           if (msg.auto) {
-            // Fixed without asking (settings, policy or a preset decision): the fix must come in time.
-            timer = setTimeout(() => finish(() => reject(new Error('automatic fix timed out'))), CHECK_TIMEOUT_MS);
+            // Decided without asking (settings, policy or a preset decision); when that is a
+            // fix, nothing goes through if the guard dies before it is made.
+            phase = msg.fixing ? 'fixing' : 'deciding';
             return;
           }
           if (!msg.warn) {
             finish(() => resolve({ action: 'release', files, replaced: [] }));
             return;
           }
-          focusBefore = deepActiveElement();
-          guard.show();
-          guard.port.postMessage({ type: 'shown', id });
-          // The page may tear our frame out while the user decides: fail open.
-          watchdog = setInterval(() => {
-            if (!guard.alive()) finish(() => reject(new Error('guard frame removed')));
-          }, 1000);
+          phase = 'asking';
+          show();
         },
+        show, // a fix failed: the warning asks what to do next
+        fixing: () => { phase = 'fixing'; },
         decision: async (msg) => {
           try {
             const out = files.slice();
@@ -308,14 +445,12 @@
             for (const key of msg.notices ?? []) notify(key);
             finish(() => resolve({ action: msg.action === 'cancel' ? 'cancel' : 'release', files: out, replaced }));
           } catch (err) {
-            finish(() => reject(err));
-          } finally {
-            try {
-              focusBefore?.focus?.({ preventScroll: true });
-            } catch { /* element gone */ }
+            if (phase === 'fixing') lost('gone');
+            else finish(() => reject(err));
           }
         },
       });
+      guard.beat(true);
       guard.port.postMessage({
         type: 'check',
         id,
@@ -332,9 +467,11 @@
 
   // A File the page can use: same name and type as the original, bytes owned by this script
   // (Firefox refuses page access to objects that belong to the extension).
+  // Name, type and date stay the original's, so the copy tells nothing about the choice but
+  // its bytes.
   async function ownCopy(file, original) {
     const bytes = new Uint8Array(await file.arrayBuffer());
-    return new File([bytes], original.name, { type: original.type || file.type, lastModified: Date.now() });
+    return new File([bytes], original.name, { type: original.type || file.type, lastModified: original.lastModified });
   }
 
   function filesToTransfer(files, strings = []) {
@@ -349,8 +486,14 @@
   }
 
   // --- path 1 and 2: <input type=file>, attached, in a shadow tree, or detached --------------
+  // What each input showed the page before the current pick: while a pick is held, and after a
+  // cancel, the input shows exactly that again, so the page cannot read the held photo from
+  // `input.files` (many sites read it on window `focus` when the chooser closes).
+  const pageFiles = new WeakMap();
+  const noFiles = () => new DataTransfer().files;
+
   function onFileEvent(event) {
-    if (!event.isTrusted || ours.has(event)) return;
+    if (!event.isTrusted || ours.has(event) || orphaned()) return;
     const input = fileInputOf(event);
     if (!input) return;
     if (event.type === 'change') {
@@ -361,25 +504,26 @@
       return;
     }
     const files = Array.from(input.files ?? []);
-    lastSeen.set(input, fileKey(files));
-    if (!worthHolding(files)) return;
+    if (!worthHolding(files)) {
+      lastSeen.set(input, fileKey(files));
+      pageFiles.set(input, input.files);
+      return;
+    }
     event.stopImmediatePropagation();
+    // Before any page listener runs (ours is the first capturing listener on window): the
+    // input goes back to what it showed before the pick.
+    const before = pageFiles.get(input) ?? noFiles();
+    input.files = before;
+    lastSeen.set(input, fileKey(before));
     swallowChange.add(input);
     // In a shadow tree `change` does not reach window: catch it on the input itself.
     if (input.getRootNode() !== document) watchInput(input);
     hold(files, { path: 'input', profile: adapter.isProfileInput(input) }, (outcome) => {
       swallowChange.delete(input);
-      if (outcome.action === 'cancel') {
-        try {
-          input.value = ''; // nothing chosen; picking the same file again fires change again
-        } catch { /* ignore */ }
-        lastSeen.set(input, '');
-        return;
-      }
-      if (outcome.replaced.length > 0) {
-        input.files = filesToTransfer(outcome.files).files;
-        lastSeen.set(input, fileKey(input.files));
-      }
+      if (outcome.action === 'cancel') return; // the input still shows what it did before
+      input.files = filesToTransfer(outcome.files).files;
+      pageFiles.set(input, input.files);
+      lastSeen.set(input, fileKey(input.files));
       fire(input, new Event('input', { bubbles: true, composed: true }));
       fire(input, new Event('change', { bubbles: true }));
     });
@@ -388,29 +532,31 @@
   function watchInput(input) {
     if (watched.has(input)) return;
     watched.add(input);
-    input.addEventListener('input', onFileEvent, true);
-    input.addEventListener('change', onFileEvent, true);
+    listen(input, 'input', onFileEvent);
+    listen(input, 'change', onFileEvent);
   }
 
-  window.addEventListener('input', onFileEvent, true);
-  window.addEventListener('change', onFileEvent, true);
+  listen(window, 'input', onFileEvent);
+  listen(window, 'change', onFileEvent);
 
-  // main-world.js tells us about inputs opened while detached from the document.
-  window.addEventListener(NOTICE_INPUT, (event) => {
+  // main-world.js tells us (over the private link) about inputs opened while detached.
+  function onWatchInput(event) {
     const input = event.relatedTarget;
-    if (isFileInput(input)) {
+    if (isFileInput(input) && !orphaned()) {
       watchInput(input);
       guard.connect().catch(() => {});
     }
-  }, true);
+  }
 
-  // --- path 3: showOpenFilePicker (through main-world.js) -----------------------------------
-  window.addEventListener(NOTICE_CARRIER, (event) => {
+  // --- path 3: showOpenFilePicker (through main-world.js, over the private link) -------------
+  // The carrier is a detached input only main-world.js and we hold. Taking it is answered with
+  // preventDefault(), which main-world.js reads from dispatchEvent()'s return value.
+  function onCarrier(event) {
     const carrier = event.relatedTarget;
-    if (!isFileInput(carrier) || carrier.isConnected) return;
+    if (!isFileInput(carrier) || carrier.isConnected || orphaned()) return;
     const files = Array.from(carrier.files ?? []);
     if (!worthHolding(files)) return;
-    carrier.dataset.accepted = 'yes';
+    event.preventDefault();
     hold(files, { path: 'picker', profile: false }, (outcome) => {
       if (outcome.action !== 'cancel' && outcome.replaced.length > 0) {
         carrier.files = filesToTransfer(outcome.files).files;
@@ -419,7 +565,7 @@
       carrier.dataset.outcome = outcome.action;
       carrier.dispatchEvent(new Event(CARRIER_DONE));
     });
-  }, true);
+  }
 
   // --- path 4: drag and drop ------------------------------------------------------------------
   function transferStrings(dt) {
@@ -433,8 +579,8 @@
     return strings;
   }
 
-  window.addEventListener('drop', (event) => {
-    if (!event.isTrusted || ours.has(event)) return;
+  listen(window, 'drop', (event) => {
+    if (!event.isTrusted || ours.has(event) || orphaned()) return;
     const dt = event.dataTransfer;
     const files = Array.from(dt?.files ?? []);
     if (!worthHolding(files)) return;
@@ -456,21 +602,22 @@
       }
       fire(to, new DragEvent('drop', { ...init, dataTransfer: filesToTransfer(outcome.files, strings) }));
     });
-  }, true);
+  });
 
   // Warm the engine when a pick or a drop is about to happen, so the check is quick.
   const warm = () => guard.connect().catch(() => {});
-  window.addEventListener('dragenter', (event) => {
-    if (event.isTrusted && event.dataTransfer?.types?.includes('Files')) warm();
-  }, true);
+  listen(window, 'dragenter', (event) => {
+    if (event.isTrusted && event.dataTransfer?.types?.includes('Files') && !orphaned()) warm();
+  });
   // Also untrusted clicks: sites open their hidden input with input.click() from a button.
-  window.addEventListener('click', (event) => {
+  listen(window, 'click', (event) => {
+    if (orphaned()) return;
     if (event.composedPath().some((n) => isFileInput(n) || (n instanceof HTMLLabelElement && isFileInput(n.control)))) warm();
-  }, true);
+  });
 
   // --- path 5: paste --------------------------------------------------------------------------
-  window.addEventListener('paste', (event) => {
-    if (!event.isTrusted || ours.has(event)) return;
+  listen(window, 'paste', (event) => {
+    if (!event.isTrusted || ours.has(event) || orphaned()) return;
     const data = event.clipboardData;
     const files = Array.from(data?.files ?? []);
     if (!worthHolding(files)) return;
@@ -486,5 +633,5 @@
         clipboardData: filesToTransfer(outcome.files, strings),
       }));
     });
-  }, true);
+  });
 })();

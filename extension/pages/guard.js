@@ -2,19 +2,19 @@
 // It runs the wasm engine on held photos, and when a photo warrants it, shows the warning over
 // the composer and returns the user's decision. The page can neither script nor restyle it,
 // and it only talks over a MessagePort whose origin the background has vouched for.
-import init, * as engine from '../wasm/before_you_post.js';
 import '../common/settings.js';
 import { chosenLanguage, loadMessages, localise, t } from './i18n.js';
-import { decode } from './decode.js';
 import { metadataRows } from './metadata.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
 const settings = globalThis.beforeYouPostSettings;
-const ready = init({ module_or_path: new URL('../wasm/before_you_post_bg.wasm', import.meta.url) });
 
 const WRITABLE = { 'image/jpeg': 'image/jpeg', 'image/png': 'image/png', 'image/webp': 'image/webp' };
-const PREVIEW_SIDE = 440;
 const GRADE_COLOURS = { very_high: '#d32f2f', high: '#e64a19', medium: '#f9a825', low: '#43a047' };
+// Making a protected copy that takes longer than this counts as a failure (nothing is posted).
+const FIX_TIMEOUT_MS = 60_000;
+// An idle worker is terminated so a big photo's memory goes back to the system.
+const WORKER_IDLE_MS = 10_000;
 
 let port = null;
 
@@ -31,8 +31,10 @@ function parentIsOwnOrigin() {
 
 async function vouched(event) {
   if (event.data.beforeYouPost === 'connect-local') return event.origin === location.origin && parentIsOwnOrigin();
+  const claim = () => api.runtime.sendMessage({ type: 'guard-claim', nonce: String(event.data.nonce) });
   try {
-    const answer = await api.runtime.sendMessage({ type: 'guard-claim', nonce: String(event.data.nonce) });
+    // Once more if the service worker was stopped midway (it restarts for the next message).
+    const answer = await claim().catch(claim);
     return answer?.ok === true;
   } catch {
     return false;
@@ -48,27 +50,26 @@ window.addEventListener('message', async (event) => {
     return;
   }
   port = candidate;
-  port.onmessage = (m) => {
-    if (m.data?.type === 'shown') shown();
-    else onRequest(m.data).catch(onError(m.data));
+  port.onmessage = ({ data }) => {
+    // The heartbeat: answered at once, whatever else is going on (the work runs in a worker).
+    if (data?.type === 'ping') port.postMessage({ type: 'pong', seq: data.seq });
+    else if (data?.type === 'shown') shown();
+    else if (data?.type === 'abort') abort(data.id);
+    else if (data?.type === 'check') onRequest(data).catch(onError(data));
   };
-  try {
-    await ready;
-  } catch (err) {
-    console.error('Before You Post: engine failed to start', err);
-  }
   port.postMessage({ type: 'ready' });
 });
 
 function onError(msg) {
   return (err) => {
+    if (err === ABORTED) return;
     console.error('Before You Post guard:', err);
     // The content script fails open when it gets no verdict in time; say so at once instead.
     port.postMessage({ type: 'verdict', id: msg?.id, warn: false, notices: [notice('noticeUnchecked')] });
   };
 }
 
-// The content script shows our frame after the verdict; focus can only move in once it is shown.
+// The content script shows our frame; focus can only move in once it is shown.
 let focusWhenShown = null;
 function shown() {
   const target = focusWhenShown;
@@ -84,57 +85,82 @@ function shown() {
   attempt();
 }
 
-// --- checking ---------------------------------------------------------------------------------
-// A small copy of the photo; drawPreview() outlines the faces on top of it.
-function thumbnail(source) {
-  const scale = Math.min(1, PREVIEW_SIDE / Math.max(source.width, source.height));
-  const canvas = document.createElement('canvas');
-  canvas.width = Math.max(1, Math.round(source.width * scale));
-  canvas.height = Math.max(1, Math.round(source.height * scale));
-  canvas.getContext('2d').drawImage(source, 0, 0, canvas.width, canvas.height);
-  return canvas;
-}
+// --- the worker -------------------------------------------------------------------------------
+// One worker does the heavy work, one job at a time. Terminating it is the only way to stop a
+// detector or an encoder midway: abort() does that when the content script gives up on a check.
+const ABORTED = new Error('aborted');
+const worker = {
+  instance: null,
+  jobs: new Map(),
+  nextJob: 1,
+  idleTimer: null,
 
-async function check(index, file, sensitivity) {
-  const result = { index, file, meta: null, analysis: null, error: null, thumb: null };
-  try {
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    if (bytes.length === 0) throw Object.assign(new Error('empty'), { code: 'empty_file' });
-    if (typeof engine.inspectFile === 'function') {
-      try {
-        result.meta = engine.inspectFile(bytes);
-      } catch (err) {
-        result.metaError = err?.code ?? 'corrupt_file';
-      }
+  run(request, transfer = []) {
+    clearTimeout(this.idleTimer);
+    if (!this.instance) {
+      this.instance = new Worker(new URL('check-worker.js', import.meta.url), { type: 'module' });
+      this.instance.onmessage = ({ data }) => this.settle(data);
+      this.instance.onerror = (e) => this.stop(new Error(`worker failed: ${e.message ?? 'unknown'}`));
     }
-    const { canvas, image } = await decode(file);
-    result.type = file.type || result.meta?.mime || '';
-    result.analysis = engine.analyzeRgba(image.data, image.width, image.height, {
-      has_location: Boolean(result.meta?.has_location),
-      policy: { sensitivity },
+    const job = this.nextJob++;
+    return new Promise((resolve, reject) => {
+      this.jobs.set(job, { resolve, reject });
+      this.instance.postMessage({ ...request, job }, transfer);
     });
-    result.thumb = thumbnail(canvas);
-  } catch (err) {
-    // Undecodable here (HEIC in Chromium, corrupt, too large): the original goes through.
-    result.error = typeof err?.code === 'string' ? err.code : 'decode_failed';
-  }
-  return result;
+  },
+
+  settle(data) {
+    const pending = this.jobs.get(data?.job);
+    if (!pending) return;
+    this.jobs.delete(data.job);
+    if (data.ok) pending.resolve(data);
+    else pending.reject(Object.assign(new Error(data.message ?? data.error), { code: data.error }));
+    if (this.jobs.size === 0) this.idleTimer = setTimeout(() => this.stop(), WORKER_IDLE_MS);
+  },
+
+  // Ends the worker (and its memory); pending jobs fail with `reason`.
+  stop(reason = ABORTED) {
+    clearTimeout(this.idleTimer);
+    this.instance?.terminate();
+    this.instance = null;
+    for (const [, pending] of this.jobs) pending.reject(reason);
+    this.jobs.clear();
+  },
+};
+
+// --- checking ---------------------------------------------------------------------------------
+async function check(index, file, sensitivity) {
+  const { result } = await worker.run({ op: 'check', file, sensitivity });
+  return { index, file, ...result };
 }
 
 // A notice for the content script to show, already in the language of the settings.
 const notice = (key) => ({ key, text: t(key) });
 
+// The request being decided: abort() ends it (the content script has given up on it).
+let current = null;
+
+function abort(id) {
+  if (current?.id !== id) return;
+  current.aborted = true;
+  worker.stop();
+  current.dialog?.close();
+  current.dialog?.pick('cancel');
+}
+
 async function onRequest(msg) {
-  if (msg?.type !== 'check') return;
-  await ready;
+  const request = { id: msg.id, aborted: false, dialog: null };
+  current = request;
   const s = await settings.load();
   await loadMessages({ followSettings: true }).catch(() => {});
   const results = [];
   for (const { index, file } of msg.files ?? []) results.push(await check(index, file, s.sensitivity));
-  const notices = results.some((r) => r.error) ? [notice('noticeUnchecked')] : [];
+  if (request.aborted) return;
+  const notices = results.some((r) => r.error && !r.analysis?.verdict.warn) ? [notice('noticeUnchecked')] : [];
   const warned = results.filter((r) => r.analysis?.verdict.warn);
+  const send = (message) => port.postMessage({ id: msg.id, ...message });
   if (warned.length === 0) {
-    port.postMessage({ type: 'verdict', id: msg.id, warn: false, notices });
+    send({ type: 'verdict', warn: false, notices });
     return;
   }
   warned.forEach(prepare);
@@ -142,46 +168,88 @@ async function onRequest(msg) {
   const auto = { mask: forced.mask || s.defaultAction === 'mask', strip: forced.strip || s.defaultAction === 'strip' };
   const preset = s.policy.automationDecision;
   const fixNotices = [];
+  const dialog = new Dialog(warned, msg.context ?? {}, forced, s, request);
+  request.dialog = dialog;
   let choice;
   if (preset) {
     // A test profile's preset decision (managed policy): no dialog, as if that button was pressed.
-    port.postMessage({ type: 'verdict', id: msg.id, warn: false, auto: true, notices });
     choice = preset;
     for (const r of warned) select(r, preset === 'protect' ? { mask: true, strip: true } : forced);
+    send({ type: 'verdict', warn: false, auto: true, fixing: needsFix(warned), notices });
     fixNotices.push(notice(`noticePreset_${preset}`));
   } else if (warned.every((r) => covers(r, auto))) {
     // "Always mask faces" / "always remove location" (setting or policy): fixed without asking,
     // and the user is told so.
-    port.postMessage({ type: 'verdict', id: msg.id, warn: false, auto: true, notices });
     choice = 'protect';
     for (const r of warned) select(r, auto);
+    send({ type: 'verdict', warn: false, auto: true, fixing: needsFix(warned), notices });
     if (warned.some((r) => r.selected.size > 0)) fixNotices.push(notice(forced.mask ? 'noticePolicyMasked' : 'noticeAutoMasked'));
     if (warned.some((r) => r.selected.size === 0 && r.strip)) fixNotices.push(notice(forced.strip ? 'noticePolicyStripped' : 'noticeAutoStripped'));
   } else {
-    port.postMessage({ type: 'verdict', id: msg.id, warn: true, notices });
     for (const r of warned) select(r, { mask: true, strip: true });
-    choice = await ask(warned, msg.context ?? {}, forced, s);
+    dialog.render();
+    send({ type: 'verdict', warn: true, notices });
+    choice = await dialog.choice();
     // "Post anyway" still applies what the policy forces (shown ticked and locked).
     if (choice === 'anyway') for (const r of warned) select(r, forced);
   }
+  if (request.aborted) return;
   // The demo's mock composer (no site) does not count.
   if (msg.context?.site) settings.addCounts({ warnings: 1 });
-  if (choice === 'cancel') {
-    port.postMessage({ type: 'decision', id: msg.id, action: 'cancel', notices: fixNotices });
-    return;
+  let files = [];
+  if (choice !== 'cancel' && needsFix(warned)) {
+    // From here the content script posts nothing if this page dies: a fix was chosen.
+    send({ type: 'fixing' });
+    ({ choice, files } = await fixOrAsk(warned, dialog, send));
+    if (request.aborted) return;
+    if (choice !== 'protect') fixNotices.length = 0;
   }
-  const files = [];
-  for (const r of warned) {
+  dialog.close();
+  if (files.length > 0 && msg.context?.site) settings.addCounts({ fixes: files.length });
+  send({ type: 'decision', action: choice === 'cancel' ? 'cancel' : 'release', files, notices: fixNotices });
+}
+
+// Makes every chosen fix. A fix that fails never posts the original silently: the warning
+// shows the error and the user tries again, cancels, or explicitly posts the original (not
+// offered when a policy forces the fix). Resolves to { choice, files }.
+async function fixOrAsk(warned, dialog, send) {
+  for (;;) {
+    dialog.busy(true);
     try {
-      const file = await applyChoice(r);
-      if (file) files.push({ index: r.index, file });
+      return { choice: 'protect', files: await fixAll(warned) };
     } catch (err) {
-      console.warn('Before You Post: could not protect', r.file.name, err);
-      fixNotices.push(notice('noticeFixFailed'));
+      if (dialog.cancelled || dialog.request.aborted) return { choice: 'cancel', files: [] };
+      console.warn('Before You Post: could not make the protected copy', err);
+      if (!dialog.rendered) dialog.render();
+      dialog.busy(false);
+      dialog.failed();
+      send({ type: 'show' });
+      const next = await dialog.choice();
+      if (next === 'retry') continue;
+      if (next === 'original') return { choice: 'original', files: [] };
+      return { choice: 'cancel', files: [] };
     }
   }
-  if (files.length > 0 && msg.context?.site) settings.addCounts({ fixes: files.length });
-  port.postMessage({ type: 'decision', id: msg.id, action: 'release', files, notices: fixNotices });
+}
+
+async function fixAll(warned) {
+  const files = [];
+  for (const r of warned) {
+    const file = await withTimeout(applyChoice(r), FIX_TIMEOUT_MS);
+    if (file) files.push({ index: r.index, file });
+  }
+  return files;
+}
+
+function withTimeout(promise, ms) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => {
+      worker.stop(new Error('timed out'));
+      reject(new Error('timed out'));
+    }, ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 // --- what happens without asking ---------------------------------------------------------------
@@ -190,6 +258,7 @@ const warnsForLocation = (r) => r.analysis.verdict.reasons.includes('location');
 // Masking re-encodes the photo without any metadata, so it removes the location too.
 const maskable = (r) => canMask(r) && r.analysis.faces.length > 0;
 const strippable = (r) => Boolean(r.meta?.has_location) && r.meta?.can_strip_location !== false;
+const needsFix = (warned) => warned.some((r) => r.selected.size > 0 || (r.strip && r.meta?.has_location));
 
 // Ticks faces and "remove location" for these actions ({ mask, strip }).
 function select(r, { mask, strip }) {
@@ -204,42 +273,16 @@ function covers(r, { mask, strip }) {
 }
 
 // --- fixes ------------------------------------------------------------------------------------
-function randomSeed() {
-  const seed = new Uint32Array(2);
-  crypto.getRandomValues(seed);
-  return seed;
-}
-
 const boxOf = (face) => ({ x: face.bbox[0], y: face.bbox[1], w: face.bbox[2], h: face.bbox[3] });
 
-// Faces masked irreversibly by the core (it decides every pixel); the browser re-encodes in the
-// original format and size. The new file carries no metadata at all, so no location either.
-async function maskedFile(r, faces) {
-  const type = WRITABLE[r.type];
-  if (!type) throw new Error(`cannot write ${r.type}`);
-  const { canvas, ctx, image } = await decode(r.file);
-  const [hi, lo] = randomSeed();
-  engine.maskFaces(image.data, image.width, image.height, faces.map(boxOf), hi, lo);
-  ctx.putImageData(image, 0, 0);
-  const quality = type === 'image/png' ? undefined
-    : type === 'image/webp' && r.meta?.lossless ? 1
-      : Math.min(1, Math.max(0.5, (r.meta?.jpeg_quality ?? 92) / 100));
-  const blob = await canvas.convertToBlob({ type, quality });
-  return new File([blob], r.file.name, { type: r.file.type || type });
-}
-
-// Location removed from the file's metadata; pixels, orientation and the rest untouched.
-async function strippedFile(r) {
-  const bytes = new Uint8Array(await r.file.arrayBuffer());
-  return new File([engine.stripLocation(bytes)], r.file.name, { type: r.file.type });
-}
-
-// What the user chose for one photo: a new file, or null to keep the original.
+// What the user chose for one photo: a new file, or null to keep the original. The bytes are
+// made in the worker; the name, type and date stay the original's.
 async function applyChoice(r) {
-  const faces = r.analysis.faces.filter((_, i) => r.selected.has(i));
-  if (faces.length > 0) return maskedFile(r, faces);
-  if (r.strip && r.meta?.has_location) return strippedFile(r);
-  return null;
+  const faces = r.analysis.faces.filter((_, i) => r.selected.has(i)).map((f) => ({ bbox: f.bbox }));
+  const strip = r.strip && r.meta?.has_location;
+  if (faces.length === 0 && !strip) return null;
+  const { blob } = await worker.run({ op: 'fix', file: r.file, type: r.type, faces, strip, meta: r.meta });
+  return new File([blob], r.file.name, { type: r.file.type || blob.type, lastModified: r.file.lastModified });
 }
 
 // --- the warning ------------------------------------------------------------------------------
@@ -250,11 +293,12 @@ const el = (tag, props = {}, ...children) => {
 };
 
 function canMask(r) {
-  return Boolean(WRITABLE[r.type]) && r.meta?.can_mask !== false;
+  return Boolean(WRITABLE[r.type]) && r.meta?.can_mask !== false && r.analysis.faces_checked !== false;
 }
 
 function drawPreview(r) {
   const ctx = r.preview.getContext('2d');
+  if (!r.thumb) return;
   const scale = r.preview.width / r.analysis.width;
   ctx.drawImage(r.thumb, 0, 0);
   r.analysis.faces.forEach((face, i) => {
@@ -290,6 +334,7 @@ function describe(r, n, forced) {
   const details = el('div', { className: 'photo-details' });
   details.append(el('strong', { textContent: r.file.name }));
   const faces = r.analysis.faces;
+  if (r.analysis.faces_checked === false) details.append(el('p', { className: 'blocked', textContent: t('guardFacesNotChecked') }));
   if (faces.length > 0) {
     const fieldset = el('fieldset');
     fieldset.append(el('legend', { textContent: t('guardFacesLegend') }));
@@ -336,65 +381,122 @@ function describe(r, n, forced) {
     if (box && !box.disabled) box.click();
   });
   drawPreview(r);
-  li.append(r.preview, details);
+  li.append(...(r.thumb ? [r.preview] : []), details);
   return li;
 }
 
 function prepare(r) {
-  const faces = r.analysis.faces;
-  r.expanded = faces.length > 0 && typeof engine.maskedBoxes === 'function'
-    ? engine.maskedBoxes(r.analysis.width, r.analysis.height, faces.map(boxOf))
-    : [];
-  r.preview = Object.assign(document.createElement('canvas'), { width: r.thumb.width, height: r.thumb.height });
+  r.expanded ??= [];
+  const side = r.thumb ?? { width: 1, height: 1 };
+  r.preview = Object.assign(document.createElement('canvas'), { width: side.width, height: side.height });
 }
 
-function ask(warned, context, forced, s) {
-  localise();
-  const faces = warned.reduce((n, r) => n + r.analysis.faces.length, 0);
-  const title = context.profile ? 'guardTitleProfile' : faces > 0 ? 'guardTitle' : 'guardTitleLocation';
-  document.getElementById('dialog-title').textContent = t(title);
-  const audience = context.audience === 'restricted' ? t('guardAudienceRestricted') : t('guardAudiencePublic');
-  const summary = faces > 0 ? t('guardSummary', [String(faces)]) : t('guardSummaryLocation');
-  document.getElementById('dialog-summary').textContent = `${summary} ${audience}`;
-  // ?lang= (the demo's mock composer) or the language setting; the browser's otherwise.
-  const lang = new URLSearchParams(location.search).get('lang') ?? chosenLanguage();
-  document.getElementById('learn-more').href = new URL(`explainer.html${lang ? `?lang=${lang}` : ''}`, location.href).href;
-  document.getElementById('photos').replaceChildren(...warned.map((r, i) => describe(r, i + 1, forced)));
-  const quiet = document.getElementById('quiet');
-  quiet.checked = false;
-  // No "don't ask again" when the policy keeps every site checked, nor in the demo's composer.
-  const quietAllowed = !s.locked.includes('quietSites') && Boolean(context.site);
-  document.getElementById('quiet-row').hidden = !quietAllowed;
-  const backdrop = document.getElementById('backdrop');
-  backdrop.hidden = false;
-  focusWhenShown = document.getElementById('protect');
-  return new Promise((resolve) => {
-    const done = (choice) => {
-      backdrop.hidden = true;
-      document.removeEventListener('keydown', onKey, true);
-      for (const id of ['protect', 'anyway', 'cancel']) document.getElementById(id).onclick = null;
-      if (choice !== 'cancel' && quietAllowed && quiet.checked && context.site) rememberQuiet(context.site);
-      resolve(choice);
-    };
-    const onKey = (e) => {
-      if (e.key === 'Escape') {
-        e.preventDefault();
-        done('cancel');
-      } else if (e.key === 'Tab') {
-        // Focus stays in the dialog.
-        const usable = [...document.querySelectorAll('#dialog a[href], #dialog input:not(:disabled), #dialog button:not(:disabled)')]
-          .filter((x) => !x.closest('[hidden]'));
-        const i = usable.indexOf(document.activeElement);
-        const next = e.shiftKey ? (i <= 0 ? usable.length - 1 : i - 1) : (i + 1) % usable.length;
-        e.preventDefault();
-        usable[next].focus();
-      }
-    };
-    document.addEventListener('keydown', onKey, true);
-    document.getElementById('protect').onclick = () => done('protect');
-    document.getElementById('anyway').onclick = () => done('anyway');
-    document.getElementById('cancel').onclick = () => done('cancel');
-  });
+const ACTIONS = ['protect', 'anyway', 'cancel', 'retry', 'original'];
+
+// The warning over the composer for one request. choice() resolves with the button pressed:
+// 'protect', 'anyway' or 'cancel' at first; after failed(), 'retry', 'original' or 'cancel'.
+class Dialog {
+  constructor(warned, context, forced, s, request) {
+    Object.assign(this, { warned, context, forced, s, request, rendered: false, resolve: null, cancelled: false });
+    // "Post the original" is not offered when a policy forces the fix.
+    this.mayPostOriginal = !forced.mask && !forced.strip;
+  }
+
+  render() {
+    localise();
+    const { warned, context, forced, s } = this;
+    const faces = warned.reduce((n, r) => n + r.analysis.faces.length, 0);
+    const title = context.profile ? 'guardTitleProfile' : faces > 0 ? 'guardTitle' : 'guardTitleLocation';
+    document.getElementById('dialog-title').textContent = t(title);
+    const audience = context.audience === 'restricted' ? t('guardAudienceRestricted') : t('guardAudiencePublic');
+    const summary = faces > 0 ? t('guardSummary', [String(faces)]) : t('guardSummaryLocation');
+    document.getElementById('dialog-summary').textContent = `${summary} ${audience}`;
+    // ?lang= (the demo's mock composer) or the language setting; the browser's otherwise.
+    const lang = new URLSearchParams(location.search).get('lang') ?? chosenLanguage();
+    document.getElementById('learn-more').href = new URL(`explainer.html${lang ? `?lang=${lang}` : ''}`, location.href).href;
+    document.getElementById('photos').replaceChildren(...warned.map((r, i) => describe(r, i + 1, forced)));
+    const quiet = document.getElementById('quiet');
+    quiet.checked = false;
+    // No "don't ask again" when the policy keeps every site checked, nor in the demo's composer.
+    this.quietAllowed = !s.locked.includes('quietSites') && Boolean(context.site);
+    document.getElementById('quiet-row').hidden = !this.quietAllowed;
+    document.getElementById('fix-error').hidden = true;
+    document.getElementById('working').hidden = true;
+    this.showButtons(['protect', 'anyway', 'cancel']);
+    document.getElementById('backdrop').hidden = false;
+    focusWhenShown = document.getElementById('protect');
+    document.addEventListener('keydown', this.onKey, true);
+    this.rendered = true;
+  }
+
+  showButtons(visible) {
+    for (const id of ACTIONS) {
+      const button = document.getElementById(id);
+      button.hidden = !visible.includes(id);
+      button.disabled = false;
+      button.onclick = () => this.pick(id);
+    }
+  }
+
+  // The fix failed: say so, and offer to try again, cancel, or (unless forced) post the original.
+  failed() {
+    const error = document.getElementById('fix-error');
+    error.textContent = t(this.mayPostOriginal ? 'guardFixFailed' : 'guardFixFailedForced');
+    error.hidden = false;
+    this.showButtons(this.mayPostOriginal ? ['retry', 'original', 'cancel'] : ['retry', 'cancel']);
+    focusWhenShown = document.getElementById('retry');
+    if (!document.getElementById('backdrop').hidden) document.getElementById('retry').focus();
+  }
+
+  // While the protected copy is made: the buttons wait, a line says what is happening.
+  busy(on) {
+    if (!this.rendered) return;
+    document.getElementById('working').hidden = !on;
+    if (on) document.getElementById('fix-error').hidden = true;
+    for (const id of ACTIONS) document.getElementById(id).disabled = on && id !== 'cancel';
+  }
+
+  choice() {
+    return new Promise((resolve) => { this.resolve = resolve; });
+  }
+
+  pick(choice) {
+    if (choice !== 'cancel' && document.getElementById(choice)?.disabled) return;
+    if (choice === 'cancel' && this.resolve === null) {
+      // Cancel while the copy is being made: stop the work.
+      this.cancelled = true;
+      worker.stop();
+    }
+    const resolve = this.resolve;
+    this.resolve = null;
+    // "Don't ask again" is remembered with a decision to post, never with cancel.
+    if (['protect', 'anyway', 'original'].includes(choice) && this.quietAllowed
+      && document.getElementById('quiet').checked && this.context.site) rememberQuiet(this.context.site);
+    resolve?.(choice);
+  }
+
+  close() {
+    if (!this.rendered) return;
+    document.getElementById('backdrop').hidden = true;
+    document.removeEventListener('keydown', this.onKey, true);
+    for (const id of ACTIONS) document.getElementById(id).onclick = null;
+    this.rendered = false;
+  }
+
+  onKey = (e) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      this.pick('cancel');
+    } else if (e.key === 'Tab') {
+      // Focus stays in the dialog.
+      const usable = [...document.querySelectorAll('#dialog a[href], #dialog input:not(:disabled), #dialog button:not(:disabled)')]
+        .filter((x) => !x.closest('[hidden]') && !x.hidden);
+      const i = usable.indexOf(document.activeElement);
+      const next = e.shiftKey ? (i <= 0 ? usable.length - 1 : i - 1) : (i + 1) % usable.length;
+      e.preventDefault();
+      usable[next].focus();
+    }
+  };
 }
 
 // "Don't ask again on this site": the content script stops holding there; undone from the popup.

@@ -1,0 +1,121 @@
+// The guard's worker: everything heavy about one photo (reading its bytes, its metadata, the
+// decode, the detector, masking, removing the location) runs here, off the guard's main thread,
+// so the warning stays responsive, the guard keeps answering the content script's heartbeat,
+// and the guard can stop the work by terminating this worker (Squoosh's pattern).
+// Messages: { job, op: 'check' | 'fix', ... } in, { job, ok, ... } out (see guard.js, Checker).
+import init, * as engine from '../wasm/before_you_post.js';
+import { decode } from './decode.js';
+
+const ready = init({ module_or_path: new URL('../wasm/before_you_post_bg.wasm', import.meta.url) });
+
+// Formats the browser can write back in the same format and size.
+const WRITABLE = { 'image/jpeg': 'image/jpeg', 'image/png': 'image/png', 'image/webp': 'image/webp' };
+const PREVIEW_SIDE = 440;
+
+const boxOf = (face) => ({ x: face.bbox[0], y: face.bbox[1], w: face.bbox[2], h: face.bbox[3] });
+
+// A small copy of the photo for the warning's preview.
+function thumbnail(source) {
+  const scale = Math.min(1, PREVIEW_SIDE / Math.max(source.width, source.height));
+  const canvas = new OffscreenCanvas(Math.max(1, Math.round(source.width * scale)), Math.max(1, Math.round(source.height * scale)));
+  canvas.getContext('2d').drawImage(source, 0, 0, canvas.width, canvas.height);
+  return canvas.transferToImageBitmap();
+}
+
+const codeOf = (err, fallback) => (typeof err?.code === 'string' ? err.code : fallback);
+
+// Metadata, pixels, faces and the one decision for one photo. Never throws: an undecodable or
+// broken file comes back with `error` set (the content script then fails open), except that a
+// location found in a file whose pixels the browser cannot decode still warns (analysis without
+// faces, `faces_checked` false), so it can be removed.
+async function check({ file, sensitivity }) {
+  const result = { meta: null, metaError: null, analysis: null, error: null, thumb: null, expanded: [], type: file.type || '' };
+  const options = (hasLocation) => ({ has_location: hasLocation, policy: { sensitivity } });
+  let bytes;
+  try {
+    bytes = new Uint8Array(await file.arrayBuffer());
+    if (bytes.length === 0) throw Object.assign(new Error('empty'), { code: 'empty_file' });
+    try {
+      result.meta = engine.inspectFile(bytes);
+    } catch (err) {
+      result.metaError = codeOf(err, 'corrupt_file');
+    }
+    result.type = file.type || result.meta?.mime || '';
+  } catch (err) {
+    result.error = codeOf(err, 'read_failed');
+    return result;
+  }
+  const hasLocation = Boolean(result.meta?.has_location);
+  let decoded;
+  try {
+    decoded = await decode(file);
+  } catch (err) {
+    result.error = codeOf(err, 'decode_failed');
+    if (hasLocation) {
+      result.analysis = engine.analyzeWithoutPixels(result.meta.width ?? 0, result.meta.height ?? 0, options(true));
+    }
+    return result;
+  }
+  try {
+    const { canvas, image } = decoded;
+    result.analysis = engine.analyzeRgba(image.data, image.width, image.height, options(hasLocation));
+    const faces = result.analysis.faces.map(boxOf);
+    if (faces.length > 0) result.expanded = engine.maskedBoxes(image.width, image.height, faces);
+    result.thumb = thumbnail(canvas);
+  } catch (err) {
+    result.error = codeOf(err, 'analysis_failed');
+    result.analysis = null;
+  }
+  return result;
+}
+
+function randomSeed() {
+  const seed = new Uint32Array(2);
+  crypto.getRandomValues(seed);
+  return seed;
+}
+
+// Faces masked irreversibly by the core (it decides every pixel); the browser re-encodes in the
+// original format and size. The new file carries no metadata at all, so no location either.
+async function maskedFile({ file, type, faces, meta }) {
+  const writeAs = WRITABLE[type];
+  if (!writeAs) throw Object.assign(new Error(`cannot write ${type}`), { code: 'unwritable_format' });
+  const { canvas, ctx, image } = await decode(file);
+  const [hi, lo] = randomSeed();
+  engine.maskFaces(image.data, image.width, image.height, faces.map(boxOf), hi, lo);
+  ctx.putImageData(image, 0, 0);
+  const quality = writeAs === 'image/png' ? undefined
+    : writeAs === 'image/webp' && meta?.lossless ? 1
+      : Math.min(1, Math.max(0.5, (meta?.jpeg_quality ?? 92) / 100));
+  return canvas.convertToBlob({ type: writeAs, quality });
+}
+
+// Location removed from the file's metadata; pixels, orientation and the rest untouched.
+async function strippedFile({ file }) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  return new Blob([engine.stripLocation(bytes)]);
+}
+
+// The protected copy's bytes: masked faces (which drops all metadata), or the location removed.
+async function fix(request) {
+  if (request.faces.length > 0) return maskedFile(request);
+  if (request.strip) return strippedFile(request);
+  throw Object.assign(new Error('nothing to fix'), { code: 'nothing_to_fix' });
+}
+
+self.onmessage = async ({ data }) => {
+  const { job, op } = data ?? {};
+  try {
+    await ready;
+    if (op === 'check') {
+      const result = await check(data);
+      self.postMessage({ job, ok: true, result }, result.thumb ? [result.thumb] : []);
+    } else if (op === 'fix') {
+      self.postMessage({ job, ok: true, blob: await fix(data) });
+    } else {
+      throw new Error(`unknown op ${op}`);
+    }
+  } catch (err) {
+    self.postMessage({ job, ok: false, error: codeOf(err, 'failed'), message: String(err?.message ?? err) });
+  }
+};
