@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 import { ROOT, waitFor } from './common.mjs';
 
@@ -54,4 +54,35 @@ export async function dropFiles(page, selector, files) {
   await cdp.send('Input.dispatchDragEvent', { type: 'dragOver', x, y, data });
   await cdp.send('Input.dispatchDragEvent', { type: 'drop', x, y, data });
   await cdp.detach();
+}
+
+// Headless Chromium cannot show the native picker: a stand-in returns real handles from the
+// origin-private file system. It is installed before the extension's main-world script, as the
+// browser's own function is. Returns a new page of `context` at `url` whose picker returns `path`.
+export async function pageWithFakePicker(context, url, path) {
+  const page = await context.newPage();
+  await page.addInitScript(({ b64, name }) => {
+    window.showOpenFilePicker = async function nativePickerStandIn() {
+      const dir = await navigator.storage.getDirectory();
+      const handle = await dir.getFileHandle(name, { create: true });
+      const w = await handle.createWritable();
+      await w.write(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+      await w.close();
+      return [handle];
+    };
+  }, { b64: readFileSync(path).toString('base64'), name: basename(path) });
+  await page.goto(url);
+  return page;
+}
+
+// Puts the image at `path` on the clipboard, then types in `selector` and pastes with Ctrl+V.
+export async function pasteImage(context, page, path, selector = '#editor') {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: page.url() });
+  await page.evaluate(async (b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    await navigator.clipboard.write([new ClipboardItem({ 'image/png': new Blob([bytes], { type: 'image/png' }) })]);
+  }, readFileSync(path).toString('base64'));
+  await page.click(selector);
+  await page.keyboard.type('Look at this ');
+  await page.keyboard.press('Control+V');
 }

@@ -1,14 +1,15 @@
 // Holding uploads: on every fixture composer pattern, the page receives nothing until the user
 // has decided, then exactly what was decided. The fixture server records every upload's bytes.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 
 import { chromiumWithExtension } from '../lib/chromium.mjs';
 import { waitFor } from '../lib/common.mjs';
 import {
-  CAMERA, FACE, NO_FACE, assertUploaded, chooseFiles, dropFiles, fileSha, guardFrame, warningShown,
+  CAMERA, FACE, NO_FACE, assertUploaded, chooseFiles, dropFiles, fileSha, guardFrame, pageWithFakePicker, pasteImage,
+  warningShown,
 } from '../lib/hold.mjs';
 
 let server;
@@ -186,22 +187,8 @@ for (const variant of ['', '?showPicker']) {
   });
 }
 
-// Headless Chromium cannot show the native picker: a stand-in returns real handles from the
-// origin-private file system. It is installed before the extension's main-world script, as the
-// browser's own function is.
 async function withFakePicker() {
-  page = await browser.context.newPage();
-  await page.addInitScript(({ b64, name }) => {
-    window.showOpenFilePicker = async function nativePickerStandIn() {
-      const dir = await navigator.storage.getDirectory();
-      const handle = await dir.getFileHandle(name, { create: true });
-      const w = await handle.createWritable();
-      await w.write(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
-      await w.close();
-      return [handle];
-    };
-  }, { b64: readFileSync(FACE).toString('base64'), name: 'astronaut.png' });
-  await page.goto(server.url('/composers/fsa.html'));
+  page = await pageWithFakePicker(browser.context, server.url('/composers/fsa.html'), FACE);
 }
 
 test('showOpenFilePicker: held, then the page reads the original through its handle', async () => {
@@ -239,14 +226,7 @@ test('drop then "cancel": nothing uploaded, the page stays usable', async () => 
 // The clipboard re-encodes images, so the reference is what the page receives with no extension
 // (on localhost, which is not a listed site).
 async function pasteFace() {
-  await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: page.url() });
-  await page.evaluate(async (b64) => {
-    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    await navigator.clipboard.write([new ClipboardItem({ 'image/png': new Blob([bytes], { type: 'image/png' }) })]);
-  }, readFileSync(FACE).toString('base64'));
-  await page.click('#editor');
-  await page.keyboard.type('Look at this ');
-  await page.keyboard.press('Control+V');
+  await pasteImage(browser.context, page, FACE);
 }
 
 test('paste into a contenteditable: held, then the same image is pasted', async () => {

@@ -1,0 +1,180 @@
+// A hostile page: while a photo is held, and after the user cancels, a page script that reads
+// every file input (also the detached ones it created), listens for every event on window and
+// document and reads every dataset learns no file name, size, type or byte (fixtures/spy.js).
+// And a page that forges the extension's events, or change/drop/paste events, never opens the
+// warning, never touches the counts, and reads nothing about the user's settings.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, afterEach, before, test } from 'node:test';
+
+import { chromiumWithExtension } from '../lib/chromium.mjs';
+import {
+  FACE, chooseFiles, dropFiles, guardFrame, pageWithFakePicker, pasteImage, warningShown,
+} from '../lib/hold.mjs';
+
+let env;
+let server;
+let browser;
+let page;
+
+before(async () => {
+  env = await chromiumWithExtension('hostile');
+  ({ server, browser } = env);
+});
+
+after(() => env?.close());
+
+afterEach(async () => {
+  await page?.close();
+  page = null;
+  server.clearUploads();
+});
+
+async function spyOn(p) {
+  await p.addScriptTag({ url: server.url('/spy.js') });
+  assert.ok(await p.evaluate(() => window.__spy.types > 50), 'the spy listens for every event type');
+}
+
+const learnt = () => page.evaluate(() => window.__spy.seen);
+const released = (n) => page.waitForFunction((k) => Number(document.documentElement.dataset.released ?? 0) >= k, n);
+
+// Each upload path: the warning is up and the page has learnt nothing; the user cancels and the
+// page still has learnt nothing, a second later.
+const PATHS = {
+  input: {
+    url: '/composers/instant.html',
+    act: () => chooseFiles(page, () => page.click('#photo'), [FACE]),
+  },
+  'detached input': {
+    url: '/composers/detached.html',
+    act: () => chooseFiles(page, () => page.click('#add'), [FACE]),
+  },
+  drop: {
+    url: '/composers/drop.html',
+    act: () => dropFiles(page, '#zone', [FACE]),
+  },
+  paste: {
+    url: '/composers/paste.html',
+    act: () => pasteImage(browser.context, page, FACE),
+  },
+  showOpenFilePicker: {
+    url: '/composers/fsa.html',
+    picker: true,
+    act: () => page.click('#add'),
+  },
+};
+
+for (const [name, path] of Object.entries(PATHS)) {
+  test(`hostile page, ${name}: learns nothing of the held photo, before the decision or after cancel`, async () => {
+    if (path.picker) page = await pageWithFakePicker(browser.context, server.url(path.url), FACE);
+    else {
+      page = await browser.context.newPage();
+      await page.goto(server.url(path.url));
+    }
+    await spyOn(page);
+    await path.act();
+    const frame = await warningShown(page);
+    await page.waitForTimeout(300);
+    assert.deepEqual(await learnt(), [], 'the page read the held photo before the decision');
+    await frame.click('#cancel');
+    await released(1);
+    await page.waitForTimeout(1000);
+    assert.deepEqual(await learnt(), [], 'the page read the photo after cancel');
+    assert.deepEqual(server.uploads(), []);
+  });
+}
+
+test('hostile page, input: after "post anyway" the page gets the original file, name and date', async () => {
+  page = await browser.context.newPage();
+  await page.goto(server.url('/composers/instant.html'));
+  await spyOn(page);
+  await chooseFiles(page, () => page.click('#photo'), [FACE]);
+  const frame = await warningShown(page);
+  assert.deepEqual(await learnt(), []);
+  await frame.click('#anyway');
+  await page.waitForSelector('html[data-upload-status="uploaded 1"]');
+  const seen = await learnt();
+  assert.ok(seen.some((s) => s.name === 'astronaut.png' && s.size === readFileSync(FACE).length), 'released to the page');
+});
+
+// --- forged events ------------------------------------------------------------------------------
+const counts = async () => {
+  const [worker] = browser.context.serviceWorkers();
+  return (await worker.evaluate(() => chrome.storage.local.get('counts'))).counts ?? null;
+};
+
+// No warning on screen: the guard frame, when there is one, shows no dialog.
+async function noWarning() {
+  await page.waitForTimeout(2000);
+  const frame = page.frames().find((f) => f.url().includes('/pages/guard.html'));
+  if (frame) assert.equal(await frame.isVisible('#dialog'), false, 'a forged event opened the warning');
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.held ?? null), null, 'a forged event was held');
+}
+
+// A file made by the page from the face photo's bytes.
+const PAGE_FILE = `(() => {
+  const bytes = Uint8Array.from(atob(window.__b64), (c) => c.charCodeAt(0));
+  return new File([bytes], 'page-made.png', { type: 'image/png' });
+})()`;
+
+async function forgingPage(url) {
+  page = await browser.context.newPage();
+  await page.goto(server.url(url));
+  await page.evaluate((b64) => { window.__b64 = b64; }, readFileSync(FACE).toString('base64'));
+  // Warm the guard as a real click would, so a forged event would find it ready.
+  await page.evaluate(() => document.querySelector('input[type=file]')?.dispatchEvent(new MouseEvent('click', { bubbles: true })));
+}
+
+test('forged carrier (the old showOpenFilePicker hand-over): no warning, counts unchanged, settings unread', async () => {
+  await forgingPage('/composers/fsa.html');
+  const before = await counts();
+  const dataset = await page.evaluate(`(() => {
+    const carrier = document.createElement('input');
+    carrier.type = 'file';
+    const dt = new DataTransfer();
+    dt.items.add(${PAGE_FILE});
+    carrier.files = dt.files;
+    window.dispatchEvent(new MouseEvent('beforeyoupost:carrier', { relatedTarget: carrier }));
+    window.dispatchEvent(new Event('beforeyoupost:hello'));
+    return { ...carrier.dataset };
+  })()`);
+  assert.deepEqual(dataset, {}, 'the carrier told the page something');
+  await noWarning();
+  assert.deepEqual(await counts(), before);
+});
+
+test('forged input/change, drop and paste events with page-made files: no warning, counts unchanged', async () => {
+  await forgingPage('/composers/instant.html');
+  const before = await counts();
+  await page.evaluate(`(() => {
+    const input = document.getElementById('photo');
+    const dt = new DataTransfer();
+    dt.items.add(${PAGE_FILE});
+    input.files = dt.files;
+    input.dispatchEvent(new Event('input', { bubbles: true, composed: true }));
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+    const drop = new DataTransfer();
+    drop.items.add(${PAGE_FILE});
+    document.body.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: drop }));
+    const paste = new DataTransfer();
+    paste.items.add(${PAGE_FILE});
+    document.body.dispatchEvent(new ClipboardEvent('paste', { bubbles: true, cancelable: true, clipboardData: paste }));
+  })()`);
+  await noWarning();
+  assert.deepEqual(await counts(), before);
+  // The page's own change handler got its own file: the extension did not stand in the way.
+  await page.waitForSelector('html[data-upload-status="uploaded 1"]');
+  assert.equal(server.uploads()[0].filename, 'page-made.png');
+});
+
+test('the guard frame is reachable only through its closed shadow root', async () => {
+  page = await browser.context.newPage();
+  await page.goto(server.url('/composers/instant.html'));
+  await page.evaluate(() => document.getElementById('photo').dispatchEvent(new MouseEvent('click', { bubbles: true })));
+  await guardFrame(page);
+  const visible = await page.evaluate(() => [...document.documentElement.children]
+    .filter((el) => !['HEAD', 'BODY'].includes(el.tagName))
+    .map((el) => ({ shadow: el.shadowRoot, frames: el.querySelectorAll('iframe').length })));
+  assert.ok(visible.length >= 1);
+  for (const v of visible) assert.deepEqual(v, { shadow: null, frames: 0 });
+});
