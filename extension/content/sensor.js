@@ -29,8 +29,8 @@
   const NOTICE_MS = 7000;
   // The heartbeat while a photo is held: a ping this often, and a guard that leaves one
   // unanswered for HEARTBEAT_GRACE_MS is gone (crashed, navigated, unloaded by an update).
-  const HEARTBEAT_MS = 250;
-  const HEARTBEAT_GRACE_MS = 1000;
+  const HEARTBEAT_MS = 200;
+  const HEARTBEAT_GRACE_MS = 800;
 
   // Every listener of this script, so an orphaned copy (the extension was reloaded or updated
   // under it) can remove them all and stop holding.
@@ -167,7 +167,7 @@
     pending: new Map(),
     nextId: 1,
     ping: { seq: 0, sentAt: 0, answered: true },
-    navigated: false,
+    gone: false, // the frame navigated away or its port closed
 
     // A guard ready to check: the one we have when it is still there and answering, else a new
     // one (the page removed it, it crashed or navigated away since the last photo).
@@ -229,6 +229,8 @@
         });
         const channel = new MessageChannel();
         const timer = setTimeout(() => reject(new Error('guard frame did not start')), FRAME_TIMEOUT_MS);
+        // Where the browser tells (MessagePort `close`), a guard that is gone is known at once.
+        channel.port1.addEventListener('close', () => { if (this.port === channel.port1) this.gone = true; });
         channel.port1.onmessage = (e) => {
           if (e.data?.type === 'ready') {
             clearTimeout(timer);
@@ -240,7 +242,7 @@
         // The frame's src is set before it is attached, so its first load is the guard page;
         // any later load means it navigated away from us.
         const loaded = new Promise((ok) => frame.addEventListener('load', ok, { once: true }));
-        loaded.then(() => frame.addEventListener('load', () => { if (this.frame === frame) this.navigated = true; }));
+        loaded.then(() => frame.addEventListener('load', () => { if (this.frame === frame) this.gone = true; }));
         // Once more if the service worker was stopped midway (it restarts for the next message).
         const register = () => api.runtime.sendMessage({ type: 'guard-register', nonce }).then((answer) => {
           if (answer?.ok !== true) throw new Error(`guard-register: ${JSON.stringify(answer)}`);
@@ -253,7 +255,7 @@
         frame.src = GUARD_URL;
         root.append(frame);
         (document.documentElement ?? document).append(host);
-        Object.assign(this, { host, frame, port: channel.port1, navigated: false, ping: { seq: 0, sentAt: 0, answered: true } });
+        Object.assign(this, { host, frame, port: channel.port1, gone: false, ping: { seq: 0, sentAt: 0, answered: true } });
       });
     },
 
@@ -280,7 +282,7 @@
     },
 
     alive() {
-      return Boolean(this.host?.isConnected) && !this.navigated;
+      return Boolean(this.host?.isConnected) && !this.gone;
     },
 
     show() {
