@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 
 import { chromiumWithExtension } from '../lib/chromium.mjs';
+import { ROOT } from '../lib/common.mjs';
 import { FACE, NO_FACE, PHOTOS, chooseFiles, sha256, warningShown } from '../lib/hold.mjs';
 
 const require = createRequire(import.meta.url);
@@ -213,6 +214,29 @@ test('a photo with only a location: "remove location" keeps every pixel and the 
   assert.equal(tags['IFD0:Make'], 'Fixture');
   const diff = await compare(readFileSync(PLACE_GPS), up.bytes);
   assert.equal(diff.changed, 0);
+});
+
+// A HEIC with GPS (tests/fixtures/meta/tagged.heic, made by make_heif.py, public domain: see
+// LICENSES.md there). Chromium cannot decode HEIC pixels, so faces cannot be looked for, but
+// the location still warns and can still be removed.
+const HEIC_GPS = join(ROOT, 'tests', 'fixtures', 'meta', 'tagged.heic');
+
+test('a HEIC with a location in Chromium: location-only warning, faces not checked, "remove location" leaves no location', async () => {
+  assert.ok(locationTags(exif(HEIC_GPS)).length > 0, 'the fixture has a location');
+  const frame = await pick([HEIC_GPS]);
+  assert.match(await frame.textContent('#dialog-title'), /records where it was taken/);
+  assert.match(await frame.textContent('#photos'), /faces could not be checked/);
+  assert.match(await frame.textContent('#photos'), /48\.858/);
+  assert.equal(await frame.isChecked('input[data-strip]'), true);
+  await frame.click('#protect');
+  const [up] = await uploaded(1);
+  assert.equal(up.filename, 'tagged.heic');
+  const out = join(scratch.dir, 'uploaded-stripped.heic');
+  writeFileSync(out, up.bytes);
+  const tags = exif(out);
+  assert.equal(tags['File:FileType'], 'HEIC');
+  assert.deepEqual(locationTags(tags), []);
+  assert.notEqual(up.sha256, sha256(readFileSync(HEIC_GPS)));
 });
 
 test('"post anyway" keeps the location: the original bytes', async () => {
