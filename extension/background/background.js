@@ -62,9 +62,20 @@ function serially(fn) {
   return run;
 }
 
-async function storedNonces() {
-  const all = await api.storage.session.get(null);
-  return Object.entries(all).filter(([key]) => key.startsWith(NONCE_PREFIX));
+// The stored nonces, read once per service worker lifetime and kept in step with the storage, so
+// a burst of registrations costs two writes each rather than a full read.
+let nonceCache = null;
+async function nonces() {
+  if (nonceCache === null) {
+    const all = await api.storage.session.get(null);
+    nonceCache = new Map(Object.entries(all).filter(([key]) => key.startsWith(NONCE_PREFIX)));
+  }
+  return nonceCache;
+}
+
+async function forget(map, keys) {
+  for (const key of keys) map.delete(key);
+  if (keys.length > 0) await api.storage.session.remove(keys);
 }
 
 function registerGuard(message, sender) {
@@ -73,17 +84,22 @@ function registerGuard(message, sender) {
     const now = Date.now();
     const tabId = sender.tab.id;
     const frameId = sender.frameId ?? 0;
-    const live = [];
+    const map = await nonces();
     const drop = [];
-    for (const [key, entry] of await storedNonces()) {
+    const tab = [];
+    for (const [key, entry] of map) {
       const expired = !(now - entry?.at < NONCE_TTL_MS);
       const superseded = entry?.tabId === tabId && entry?.frameId === frameId;
-      (expired || superseded ? drop : live).push([key, entry]);
+      if (expired || superseded) drop.push(key);
+      else if (entry.tabId === tabId) tab.push([key, entry.at]);
     }
-    const tabs = live.filter(([, e]) => e.tabId === tabId).sort(([, a], [, b]) => a.at - b.at);
-    drop.push(...tabs.slice(0, Math.max(0, tabs.length - (NONCES_PER_TAB - 1))));
-    if (drop.length > 0) await api.storage.session.remove(drop.map(([key]) => key));
-    await api.storage.session.set({ [`${NONCE_PREFIX}${message.nonce}`]: { tabId, frameId, at: now } });
+    tab.sort((a, b) => a[1] - b[1]);
+    drop.push(...tab.slice(0, Math.max(0, tab.length - (NONCES_PER_TAB - 1))).map(([key]) => key));
+    await forget(map, drop);
+    const key = `${NONCE_PREFIX}${message.nonce}`;
+    const entry = { tabId, frameId, at: now };
+    map.set(key, entry);
+    await api.storage.session.set({ [key]: entry });
     return { ok: true };
   });
 }
@@ -92,8 +108,9 @@ function claimGuard(message, sender) {
   if (typeof message.nonce !== 'string') return { ok: false };
   return serially(async () => {
     const key = `${NONCE_PREFIX}${message.nonce}`;
-    const entry = (await api.storage.session.get(key))[key];
-    await api.storage.session.remove(key);
+    const map = await nonces();
+    const entry = map.get(key);
+    await forget(map, [key]);
     const ok = Boolean(entry) && entry.tabId === sender.tab?.id && Date.now() - entry.at < NONCE_TTL_MS;
     return { ok };
   });
@@ -101,8 +118,8 @@ function claimGuard(message, sender) {
 
 api.tabs.onRemoved.addListener((tabId) => {
   serially(async () => {
-    const gone = (await storedNonces()).filter(([, e]) => e?.tabId === tabId).map(([key]) => key);
-    if (gone.length > 0) await api.storage.session.remove(gone);
+    const map = await nonces();
+    await forget(map, [...map].filter(([, e]) => e?.tabId === tabId).map(([key]) => key));
   }).catch(() => {});
 });
 
@@ -195,6 +212,21 @@ api.runtime.onInstalled.addListener(async ({ reason }) => {
   const s = await globalThis.beforeYouPostSettings.load();
   const lang = s.language === 'auto' ? '' : `?lang=${s.language}`;
   if (s.policy.openDemoOnInstall) await api.tabs.create({ url: api.runtime.getURL(`pages/demo.html${lang}`) });
+});
+
+// After an update (or a reload during development) the content scripts already running in open
+// tabs are orphaned: a held photo fails open with a notice and they stop holding. Fresh ones go
+// into those tabs at once, so the next photo there is checked without reloading the tab. (The
+// main-world script is not re-run: a page could otherwise take over its private link; the
+// showOpenFilePicker path is protected again once the tab reloads.)
+api.runtime.onInstalled.addListener(async ({ reason }) => {
+  if (reason !== 'update') return;
+  const listed = api.runtime.getManifest().content_scripts.flatMap((cs) => cs.matches);
+  const enabled = [...(await registeredOrigins())].map((origin) => `${origin}/*`);
+  const tabs = await api.tabs.query({ url: [...new Set([...listed, ...enabled])] }).catch(() => []);
+  for (const tab of tabs) {
+    api.scripting.executeScript({ target: { tabId: tab.id, allFrames: true }, files: SENSOR.js }).catch(() => {});
+  }
 });
 
 // The allowlist: every message type the background answers and who may send it.

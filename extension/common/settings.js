@@ -8,8 +8,17 @@
 // set by a school or company administrator (storage.managed, read-only) on top.
 (() => {
   'use strict';
-  if (globalThis.beforeYouPostSettings) return;
+  // Defined once per context; in a content script orphaned by an extension update, the copy
+  // the new version injects replaces the old one, whose extension APIs are gone.
+  if (globalThis.beforeYouPostSettings && !globalThis.beforeYouPostSettings.orphaned?.()) return;
   const api = globalThis.browser ?? globalThis.chrome;
+  const orphaned = () => {
+    try {
+      return !api.runtime?.id;
+    } catch {
+      return true;
+    }
+  };
 
   // The user's settings and their allowed values.
   const CHOICES = Object.freeze({
@@ -152,6 +161,6 @@
 
   globalThis.beforeYouPostSettings = Object.freeze({
     CHOICES, DEFAULTS, USER_KEYS, AUTOMATION_DECISIONS,
-    effective, load, watch, save, setSite, listedDomains, siteKey, siteOn, quiet, readCounts, addCounts,
+    effective, load, watch, save, setSite, listedDomains, siteKey, siteOn, quiet, readCounts, addCounts, orphaned,
   });
 })();

@@ -6,8 +6,10 @@
 // Fails open: whatever goes wrong, the original files go through with a short notice.
 (() => {
   'use strict';
-  if (globalThis.beforeYouPostSensor) return; // injected twice (manifest + registered script)
-  globalThis.beforeYouPostSensor = true;
+  // Injected twice (manifest + registered script): the first one stays. After an extension
+  // update the old one is orphaned, and the copy the new version injects takes over.
+  const previous = globalThis.beforeYouPostSensor;
+  if (previous && (typeof previous.orphaned !== 'function' || !previous.orphaned())) return;
 
   const api = globalThis.browser ?? globalThis.chrome;
   const adapter = globalThis.beforeYouPostAdapters.forLocation(location);
@@ -48,6 +50,8 @@
 
   const GUARD_URL = api.runtime.getURL('pages/guard.html');
   const EXTENSION_ORIGIN = GUARD_URL.slice(0, GUARD_URL.indexOf('/', GUARD_URL.indexOf('//') + 2));
+
+  globalThis.beforeYouPostSensor = Object.freeze({ orphaned });
 
   // --- the private link with main-world.js ----------------------------------------------------
   // main-world.js hands over a node that is never attached to the document: events dispatched
@@ -180,10 +184,14 @@
         } catch { /* a failed start: try once more below */ }
         this.teardown();
       }
-      this.ready ??= this.open().catch((err) => {
-        this.teardown();
-        throw err;
-      });
+      if (!this.ready) {
+        // A start that fails tears down only itself, not a newer guard made meanwhile.
+        const opening = this.open().catch((err) => {
+          if (this.ready === opening) this.teardown();
+          throw err;
+        });
+        this.ready = opening;
+      }
       return this.ready;
     },
 
@@ -546,7 +554,7 @@
     const input = event.relatedTarget;
     if (isFileInput(input) && !orphaned()) {
       watchInput(input);
-      guard.connect().catch(() => {});
+      warm();
     }
   }
 
@@ -607,7 +615,15 @@
   });
 
   // Warm the engine when a pick or a drop is about to happen, so the check is quick.
-  const warm = () => guard.connect().catch(() => {});
+  // At most one new guard a second this way: a page can click its inputs at will (each new
+  // guard registers a handshake nonce), while a real pick always gets its guard.
+  let lastWarm = -Infinity;
+  const warm = () => {
+    const now = performance.now();
+    if ((guard.ready && guard.alive()) || now - lastWarm < 1000) return;
+    lastWarm = now;
+    guard.connect().catch(() => {});
+  };
   listen(window, 'dragenter', (event) => {
     if (event.isTrusted && event.dataTransfer?.types?.includes('Files') && !orphaned()) warm();
   });
