@@ -58,7 +58,8 @@ const waitUploaded = (n) => page.waitForSelector(`html[data-upload-status="uploa
 const overlayUp = () => page.evaluate(`(${OVERLAY_UP})()`);
 
 // Every later protected copy made in this guard frame fails: the worker is handed a file that
-// cannot be decoded instead of the photo. `broken(false)` mends it.
+// cannot be decoded instead of the photo (and encoding in the frame itself fails).
+// `breakFixes(frame, false)` mends it.
 async function breakFixes(frame, on = true) {
   await frame.evaluate((enable) => {
     if (!globalThis.faultInstalled) {
@@ -68,6 +69,12 @@ async function breakFixes(frame, on = true) {
           ? { ...message, file: new Blob([new Uint8Array(64)], { type: 'image/png' }) }
           : message;
         return post.call(this, m, transfer);
+      };
+      // Where the page itself encodes (the guard before the worker existed), encoding fails too.
+      const encode = OffscreenCanvas.prototype.convertToBlob;
+      OffscreenCanvas.prototype.convertToBlob = function (...args) {
+        if (globalThis.breakFix) return Promise.reject(new DOMException('encoding failed (injected)', 'EncodingError'));
+        return encode.apply(this, args);
       };
       globalThis.faultInstalled = true;
     }
