@@ -39,34 +39,69 @@ pub enum WarnReason {
     Location,
 }
 
-/// The decision and its reasons.
+/// What the decision says about one face.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct FaceDecision {
+    /// Counts towards the warning and its face count ([`counts`]).
+    pub counts: bool,
+    /// Ticked for masking when the warning opens ([`ticked`]).
+    pub ticked: bool,
+}
+
+/// The decision and its reasons: everything the extension shows about it, so no page has to
+/// work it out again.
 #[derive(Clone, Debug, Serialize)]
 pub struct Verdict {
     /// Show the warning.
     pub warn: bool,
     /// Why (empty when `warn` is false).
     pub reasons: Vec<WarnReason>,
-    /// Faces that count towards the warning.
+    /// Faces that count towards the warning: the number the warning's title gives.
     pub counted_faces: usize,
+    /// One entry per face, in the order of the faces.
+    pub faces: Vec<FaceDecision>,
+    /// The warning is (also) about faces.
+    pub warns_for_faces: bool,
+    /// The warning is (also) about the location.
+    pub warns_for_location: bool,
+}
+
+/// Whether a face counts towards a warning: a confident detection, graded medium or above, or
+/// any size with [`Sensitivity::AnyFace`].
+pub fn counts(face: &FaceReport, policy: &Policy) -> bool {
+    face.score >= WARN_SCORE && (face.grade >= Grade::Medium || policy.sensitivity == Sensitivity::AnyFace)
+}
+
+/// Whether a face is ticked for masking when the warning opens: every confident detection,
+/// however small (masking a small face costs the photo little); weaker detections are listed
+/// unticked, as they are often not faces.
+pub fn ticked(face: &FaceReport) -> bool {
+    face.score >= WARN_SCORE
 }
 
 /// Decides whether to warn about a photo with these faces and this location metadata.
 pub fn decide(faces: &[FaceReport], has_location: bool, policy: &Policy) -> Verdict {
-    let confident = faces.iter().filter(|f| f.score >= WARN_SCORE);
-    let recognisable = confident.clone().filter(|f| f.grade >= Grade::Medium).count();
-    let small = confident.count() - recognisable;
+    let decisions: Vec<FaceDecision> = faces.iter().map(|f| FaceDecision { counts: counts(f, policy), ticked: ticked(f) }).collect();
+    let counted_faces = decisions.iter().filter(|d| d.counts).count();
+    let recognisable = faces.iter().zip(&decisions).any(|(f, d)| d.counts && f.grade >= Grade::Medium);
     let mut reasons = Vec::new();
-    if recognisable > 0 {
+    if recognisable {
         reasons.push(WarnReason::RecognisableFace);
     }
-    let count_small = policy.sensitivity == Sensitivity::AnyFace && small > 0;
-    if count_small {
+    if faces.iter().zip(&decisions).any(|(f, d)| d.counts && f.grade < Grade::Medium) {
         reasons.push(WarnReason::SmallFace);
     }
     if has_location {
         reasons.push(WarnReason::Location);
     }
-    Verdict { warn: !reasons.is_empty(), reasons, counted_faces: recognisable + if count_small { small } else { 0 } }
+    Verdict {
+        warn: !reasons.is_empty(),
+        warns_for_faces: counted_faces > 0,
+        warns_for_location: has_location,
+        reasons,
+        counted_faces,
+        faces: decisions,
+    }
 }
 
 #[cfg(test)]
@@ -100,5 +135,17 @@ mod tests {
         let any = Policy { sensitivity: Sensitivity::AnyFace };
         let v = decide(&[report(0.95, Grade::Low)], false, &any);
         assert_eq!(v.reasons, vec![WarnReason::SmallFace]);
+    }
+
+    #[test]
+    fn each_face_says_whether_it_counts_and_is_ticked() {
+        let faces = [report(0.95, Grade::High), report(0.95, Grade::Low), report(0.6, Grade::VeryHigh)];
+        let v = decide(&faces, true, &Policy::default());
+        let pairs: Vec<(bool, bool)> = v.faces.iter().map(|d| (d.counts, d.ticked)).collect();
+        // A confident small face is ticked but does not count; a weak detection neither.
+        assert_eq!(pairs, vec![(true, true), (false, true), (false, false)]);
+        assert_eq!((v.counted_faces, v.warns_for_faces, v.warns_for_location), (1, true, true));
+        let location_only = decide(&faces[2..], true, &Policy::default());
+        assert_eq!((location_only.warns_for_faces, location_only.warns_for_location), (false, true));
     }
 }

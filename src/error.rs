@@ -33,6 +33,8 @@ pub enum ErrorCode {
     HighBitDepth,
     /// Masking is refused: browsers cannot decode this format (HEIC, TIFF).
     UndecodableFormat,
+    /// Masking is refused: browsers decode this format but cannot write it back (GIF, AVIF).
+    UnwritableFormat,
     /// A mask box has a non-finite coordinate.
     InvalidBox,
     /// More mask boxes than the core accepts in one call (see `mask::MAX_BOXES`).
@@ -56,6 +58,7 @@ impl ErrorCode {
             ErrorCode::CmykImage => "cmyk_image",
             ErrorCode::HighBitDepth => "high_bit_depth",
             ErrorCode::UndecodableFormat => "undecodable_format",
+            ErrorCode::UnwritableFormat => "unwritable_format",
             ErrorCode::InvalidBox => "invalid_box",
             ErrorCode::TooManyBoxes => "too_many_boxes",
         }

@@ -86,6 +86,32 @@ pub fn analyze_rgba(rgba: &[u8], width: u32, height: u32, options: JsValue) -> R
     })
 }
 
+#[derive(Serialize)]
+struct Thresholds {
+    /// Detections below this score are not reported at all.
+    detect_score: f32,
+    /// A detection counts towards a warning from this score ([`crate::decide::WARN_SCORE`]).
+    warn_score: f32,
+    /// Inter-eye distances (px) of the grades: below `small` a face is low risk, from
+    /// `recogniser` it fills a recogniser's input, from `large` it is ideal (OFIQ's midpoint).
+    small_eye_distance: f32,
+    recogniser_eye_distance: f32,
+    large_eye_distance: f32,
+}
+
+/// The thresholds the decision uses, for pages that draw them (the classroom demo's scale):
+/// exported, never copied.
+#[wasm_bindgen(js_name = thresholds)]
+pub fn thresholds() -> Result<JsValue, JsValue> {
+    to_js(&Thresholds {
+        detect_score: DetectOptions::default().score_threshold,
+        warn_score: crate::decide::WARN_SCORE,
+        small_eye_distance: crate::grade::SMALL_EYE_DISTANCE,
+        recogniser_eye_distance: crate::grade::RECOGNISER_EYE_DISTANCE,
+        large_eye_distance: crate::grade::LARGE_EYE_DISTANCE,
+    })
+}
+
 /// The verdict for a photo the browser cannot decode (HEIC, TIFF in Chromium): the metadata
 /// alone decides, and `faces_checked` is false. `options` as for `analyzeRgba`.
 #[wasm_bindgen(js_name = analyzeWithoutPixels)]

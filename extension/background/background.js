@@ -125,7 +125,7 @@ api.tabs.onRemoved.addListener((tabId) => {
 
 // Sites the user enabled from the popup (e.g. a Mastodon instance): the optional host permission
 // for that origin plus the same content scripts, registered for it alone.
-const SENSOR = { js: ['common/settings.js', 'content/adapters.js', 'content/sensor.js'] };
+const SENSOR = { js: ['common/settings.js', 'content/adapters.js', 'content/guard-client.js', 'content/sensor.js'] };
 const MAIN_WORLD = { js: ['content/main-world.js'], world: 'MAIN' };
 const scriptId = (origin, part) => `site ${part} ${origin}`;
 

@@ -29,10 +29,6 @@
   const CHECK_TIMEOUT_MS = 8000;
   const FRAME_TIMEOUT_MS = 6000;
   const NOTICE_MS = 7000;
-  // The heartbeat while a photo is held: a ping this often, and a guard that leaves one
-  // unanswered for HEARTBEAT_GRACE_MS is gone (crashed, navigated, unloaded by an update).
-  const HEARTBEAT_MS = 200;
-  const HEARTBEAT_GRACE_MS = 800;
 
   // Every listener of this script, so an orphaned copy (the extension was reloaded or updated
   // under it) can remove them all and stop holding.
@@ -162,146 +158,47 @@
 
   // --- the guard frame -----------------------------------------------------------------------
   // One hidden extension iframe per document, created on first need (or when a pick is about to
-  // happen) inside a closed shadow root the page cannot reach.
-  const guard = {
-    host: null,
-    frame: null,
-    port: null,
-    ready: null,
-    pending: new Map(),
-    nextId: 1,
-    ping: { seq: 0, sentAt: 0, answered: true },
-    gone: false, // the frame navigated away or its port closed
-
-    // A guard ready to check: the one we have when it is still there and answering, else a new
-    // one (the page removed it, it crashed or navigated away since the last photo).
-    async connect() {
-      if (this.ready && !this.alive()) this.teardown();
-      if (this.ready) {
-        try {
-          await this.ready;
-          if (await this.answers()) return undefined;
-        } catch { /* a failed start: try once more below */ }
-        this.teardown();
-      }
-      if (!this.ready) {
-        // A start that fails tears down only itself, not a newer guard made meanwhile.
-        const opening = this.open().catch((err) => {
-          if (this.ready === opening) this.teardown();
-          throw err;
-        });
-        this.ready = opening;
-      }
-      return this.ready;
-    },
-
-    // One heartbeat round trip, for a guard that has been idle.
-    answers() {
-      this.beat(true);
-      return new Promise((resolve) => {
-        const started = performance.now();
-        const poll = setInterval(() => {
-          if (this.ping.answered || !this.alive() || performance.now() - started > HEARTBEAT_GRACE_MS) {
-            clearInterval(poll);
-            resolve(this.ping.answered && this.alive());
-          }
-        }, 10);
+  // happen) inside a closed shadow root the page cannot reach. The protocol, timeouts and
+  // heartbeat live in content/guard-client.js, shared with the classroom demo.
+  const guard = globalThis.beforeYouPostGuardClient.create({
+    url: GUARD_URL,
+    checkTimeoutMs: CHECK_TIMEOUT_MS,
+    frameTimeoutMs: FRAME_TIMEOUT_MS,
+    orphaned,
+    notify: (notice) => notify(notice),
+    copy: ownCopy,
+    activeElement: deepActiveElement,
+    mount(frame) {
+      const host = document.createElement('div');
+      const root = host.attachShadow({ mode: 'closed' });
+      // Styles set through CSSOM: a page's style-src CSP would block a <style> element.
+      setStyles(host, { all: 'initial', position: 'fixed', inset: '0', 'z-index': '2147483647', display: 'none' });
+      frame.setAttribute('title', message('guardFrameTitle'));
+      frame.setAttribute('allow', '');
+      setStyles(frame, {
+        width: '100%', height: '100%', border: '0', display: 'block', background: 'transparent', 'color-scheme': 'normal',
       });
+      root.append(frame);
+      (document.documentElement ?? document).append(host);
+      return {
+        show: () => setStyles(host, { display: 'block' }),
+        hide: () => setStyles(host, { display: 'none' }),
+        remove: () => host.remove(),
+        connected: () => host.isConnected,
+      };
     },
-
-    // Called every HEARTBEAT_MS while a photo is held: sends a ping when the last one was
-    // answered; false once the guard is gone.
-    beat(now = false) {
-      if (!this.port || !this.alive()) return false;
-      const t = performance.now();
-      if (!this.ping.answered) return t - this.ping.sentAt < HEARTBEAT_GRACE_MS;
-      if (now || t - this.ping.sentAt >= HEARTBEAT_MS) {
-        this.ping = { seq: this.ping.seq + 1, sentAt: t, answered: false };
-        this.port.postMessage({ type: 'ping', seq: this.ping.seq });
-      }
-      return true;
-    },
-
-    open() {
-      return new Promise((resolve, reject) => {
-        const nonce = crypto.randomUUID();
-        const host = document.createElement('div');
-        const root = host.attachShadow({ mode: 'closed' });
-        // Styles set through CSSOM: a page's style-src CSP would block a <style> element.
-        setStyles(host, { all: 'initial', position: 'fixed', inset: '0', 'z-index': '2147483647', display: 'none' });
-        const frame = document.createElement('iframe');
-        frame.setAttribute('title', api.i18n.getMessage('guardFrameTitle') || 'Before You Post');
-        frame.setAttribute('allow', '');
-        setStyles(frame, {
-          width: '100%', height: '100%', border: '0', display: 'block', background: 'transparent', 'color-scheme': 'normal',
-        });
-        const channel = new MessageChannel();
-        const timer = setTimeout(() => reject(new Error('guard frame did not start')), FRAME_TIMEOUT_MS);
-        // Where the browser tells (MessagePort `close`), a guard that is gone is known at once.
-        channel.port1.addEventListener('close', () => { if (this.port === channel.port1) this.gone = true; });
-        channel.port1.onmessage = (e) => {
-          if (e.data?.type === 'ready') {
-            clearTimeout(timer);
-            resolve();
-            return;
-          }
-          this.onMessage(e.data);
-        };
-        // The frame's src is set before it is attached, so its first load is the guard page;
-        // any later load means it navigated away from us.
-        const loaded = new Promise((ok) => frame.addEventListener('load', ok, { once: true }));
-        loaded.then(() => frame.addEventListener('load', () => { if (this.frame === frame) this.gone = true; }));
-        // Once more if the service worker was stopped midway (it restarts for the next message).
-        const register = () => api.runtime.sendMessage({ type: 'guard-register', nonce }).then((answer) => {
-          if (answer?.ok !== true) throw new Error(`guard-register: ${JSON.stringify(answer)}`);
-        });
-        const registered = register().catch(register);
-        Promise.all([loaded, registered]).then(() => {
-          // The nonce proves to the guard that the port comes from us, not from the page.
-          frame.contentWindow.postMessage({ beforeYouPost: 'connect', nonce }, EXTENSION_ORIGIN, [channel.port2]);
-        }, reject);
-        frame.src = GUARD_URL;
-        root.append(frame);
-        (document.documentElement ?? document).append(host);
-        Object.assign(this, { host, frame, port: channel.port1, gone: false, ping: { seq: 0, sentAt: 0, answered: true } });
+    // The port is only trusted once the background vouches for a one-use nonce we registered:
+    // the page can post a port to the frame too, but cannot know the nonce.
+    async handshake({ frame, port, loaded }) {
+      const nonce = crypto.randomUUID();
+      // Once more if the service worker was stopped midway (it restarts for the next message).
+      const register = () => api.runtime.sendMessage({ type: 'guard-register', nonce }).then((answer) => {
+        if (answer?.ok !== true) throw new Error(`guard-register: ${JSON.stringify(answer)}`);
       });
+      await Promise.all([loaded, register().catch(register)]);
+      frame.contentWindow.postMessage({ beforeYouPost: 'connect', nonce }, EXTENSION_ORIGIN, [port]);
     },
-
-    teardown() {
-      this.host?.remove();
-      this.port?.close();
-      Object.assign(this, { host: null, frame: null, port: null, ready: null });
-      const pending = [...this.pending.values()];
-      this.pending.clear();
-      for (const p of pending) p.fail(new Error('guard closed'));
-    },
-
-    onMessage(msg) {
-      if (msg?.type === 'pong') {
-        if (msg.seq === this.ping.seq) this.ping.answered = true;
-        return;
-      }
-      const p = this.pending.get(msg?.id);
-      if (!p) return;
-      if (msg.type === 'verdict') p.verdict(msg);
-      else if (msg.type === 'show') p.show();
-      else if (msg.type === 'fixing') p.fixing();
-      else if (msg.type === 'decision') p.decision(msg);
-    },
-
-    alive() {
-      return Boolean(this.host?.isConnected) && !this.gone;
-    },
-
-    show() {
-      setStyles(this.host, { display: 'block' });
-      this.frame.focus();
-    },
-
-    hide() {
-      if (this.host) setStyles(this.host, { display: 'none' });
-    },
-  };
+  });
 
   function setStyles(el, styles) {
     for (const [name, value] of Object.entries(styles)) el.style.setProperty(name, value, 'important');
@@ -312,6 +209,7 @@
   // A message key, or { text } already worded by the guard in the language of the settings.
   // English fallbacks for an orphaned script, whose i18n is gone with the old extension.
   const FALLBACK = {
+    guardFrameTitle: 'Before You Post: photo check',
     noticeUnchecked: 'this photo could not be checked, so it was passed on unchanged.',
     noticeGuardLost: 'the check stopped before a decision, so the photo was passed on unchecked.',
     noticeGuardLostDuringFix: 'the check stopped while making the protected copy, so nothing was posted. Please try again.',
@@ -372,113 +270,19 @@
   }
 
   // Asks the guard; resolves to { action: 'release' | 'cancel', files, replaced }, or rejects
-  // (the caller fails open). A heartbeat runs for the whole hold: if the guard dies at any point
-  // the overlay goes at once, and the originals go through (with a notice) unless a fix had been
-  // chosen, in which case nothing does. A dead guard is replaced at the next photo.
-  async function decide(files, context) {
+  // (hold() fails open).
+  function decide(files, context) {
     const images = files.map((file, index) => ({ index, file })).filter(({ file }) => isImage(file));
-    await guard.connect();
-    const id = guard.nextId++;
-    return new Promise((resolve, reject) => {
-      // checking -> (asking | fixing | deciding) -> done; 'fixing': a fix was chosen.
-      let phase = 'checking';
-      let focusBefore = null;
-      let timer = setTimeout(() => lost('timeout'), CHECK_TIMEOUT_MS);
-      const heartbeat = setInterval(() => {
-        if (orphaned() || !guard.beat()) lost('gone');
-      }, HEARTBEAT_MS);
-      const finish = (fn) => {
-        if (phase === 'done') return;
-        phase = 'done';
-        clearTimeout(timer);
-        clearInterval(heartbeat);
-        guard.pending.delete(id);
-        guard.hide();
-        try {
-          focusBefore?.focus?.({ preventScroll: true });
-        } catch { /* element gone */ }
-        fn();
-      };
-      const lost = (why) => {
-        if (phase === 'done') return;
-        const fixing = phase === 'fixing';
-        try {
-          guard.port?.postMessage({ type: 'abort', id });
-        } catch { /* port closed */ }
-        if (why === 'gone') guard.teardown();
-        if (fixing) {
-          finish(() => {
-            notify('noticeGuardLostDuringFix');
-            resolve({ action: 'cancel', files, replaced: [] });
-          });
-        } else {
-          const notice = why === 'timeout' ? 'noticeCheckTimedOut' : 'noticeGuardLost';
-          finish(() => reject(Object.assign(new Error(`guard ${why}`), { notice })));
-        }
-      };
-      const show = () => {
-        focusBefore ??= deepActiveElement();
-        guard.show();
-        guard.port.postMessage({ type: 'shown', id });
-      };
-      guard.pending.set(id, {
-        fail: () => lost('gone'),
-        verdict: (msg) => {
-          clearTimeout(timer);
-          for (const key of msg.notices ?? []) notify(key);
-          if (msg.auto) {
-            // Decided without asking (settings, policy or a preset decision); when that is a
-            // fix, nothing goes through if the guard dies before it is made.
-            phase = msg.fixing ? 'fixing' : 'deciding';
-            return;
-          }
-          if (!msg.warn) {
-            finish(() => resolve({ action: 'release', files, replaced: [] }));
-            return;
-          }
-          phase = 'asking';
-          show();
-        },
-        show, // a fix failed: the warning asks what to do next
-        fixing: () => { phase = 'fixing'; },
-        decision: async (msg) => {
-          try {
-            const out = files.slice();
-            const replaced = [];
-            if (msg.action === 'release') {
-              for (const { index, file } of msg.files ?? []) {
-                if (!(file instanceof Blob) || !images.some((im) => im.index === index)) continue;
-                out[index] = await ownCopy(file, files[index]);
-                replaced.push(index);
-              }
-            }
-            for (const key of msg.notices ?? []) notify(key);
-            finish(() => resolve({ action: msg.action === 'cancel' ? 'cancel' : 'release', files: out, replaced }));
-          } catch (err) {
-            if (phase === 'fixing') lost('gone');
-            else finish(() => reject(err));
-          }
-        },
-      });
-      guard.beat(true);
-      guard.port.postMessage({
-        type: 'check',
-        id,
-        files: images,
-        context: {
-          site: location.hostname,
-          audience: adapter.audience(),
-          profile: context.profile === true,
-          path: context.path,
-        },
-      });
+    return guard.decide(files, images, {
+      site: location.hostname,
+      audience: adapter.audience(),
+      profile: context.profile === true,
+      path: context.path,
     });
   }
 
-  // A File the page can use: same name and type as the original, bytes owned by this script
-  // (Firefox refuses page access to objects that belong to the extension).
   // Name, type and date stay the original's, so the copy tells nothing about the choice but
-  // its bytes.
+  // its bytes. Own bytes: Firefox refuses page access to objects that belong to the extension.
   async function ownCopy(file, original) {
     const bytes = new Uint8Array(await file.arrayBuffer());
     return new File([bytes], original.name, { type: original.type || file.type, lastModified: original.lastModified });
@@ -620,7 +424,7 @@
   let lastWarm = -Infinity;
   const warm = () => {
     const now = performance.now();
-    if ((guard.ready && guard.alive()) || now - lastWarm < 1000) return;
+    if (guard.ready() || now - lastWarm < 1000) return;
     lastWarm = now;
     guard.connect().catch(() => {});
   };

@@ -8,8 +8,6 @@ import { decode } from './decode.js';
 
 const ready = init({ module_or_path: new URL('../wasm/before_you_post_bg.wasm', import.meta.url) });
 
-// Formats the browser can write back in the same format and size.
-const WRITABLE = { 'image/jpeg': 'image/jpeg', 'image/png': 'image/png', 'image/webp': 'image/webp' };
 const PREVIEW_SIDE = 440;
 
 const boxOf = (face) => ({ x: face.bbox[0], y: face.bbox[1], w: face.bbox[2], h: face.bbox[3] });
@@ -29,7 +27,7 @@ const codeOf = (err, fallback) => (typeof err?.code === 'string' ? err.code : fa
 // location found in a file whose pixels the browser cannot decode still warns (analysis without
 // faces, `faces_checked` false), so it can be removed.
 async function check({ file, sensitivity }) {
-  const result = { meta: null, metaError: null, analysis: null, error: null, thumb: null, expanded: [], type: file.type || '' };
+  const result = { meta: null, metaError: null, analysis: null, error: null, thumb: null, expanded: [] };
   const options = (hasLocation) => ({ has_location: hasLocation, policy: { sensitivity } });
   let bytes;
   try {
@@ -40,7 +38,6 @@ async function check({ file, sensitivity }) {
     } catch (err) {
       result.metaError = codeOf(err, 'corrupt_file');
     }
-    result.type = file.type || result.meta?.mime || '';
   } catch (err) {
     result.error = codeOf(err, 'read_failed');
     return result;
@@ -76,10 +73,11 @@ function randomSeed() {
 }
 
 // Faces masked irreversibly by the core (it decides every pixel); the browser re-encodes in the
-// original format and size. The new file carries no metadata at all, so no location either.
-async function maskedFile({ file, type, faces, meta }) {
-  const writeAs = WRITABLE[type];
-  if (!writeAs) throw Object.assign(new Error(`cannot write ${type}`), { code: 'unwritable_format' });
+// original format (the engine allows masking only for JPEG, PNG and WebP) and size. The new
+// file carries no metadata at all, so no location either.
+async function maskedFile({ file, faces, meta }) {
+  const writeAs = meta?.can_mask === true ? meta.mime : null;
+  if (!writeAs) throw Object.assign(new Error('this file cannot be masked'), { code: meta?.mask_blocker ?? 'unwritable_format' });
   const { canvas, ctx, image } = await decode(file);
   const [hi, lo] = randomSeed();
   engine.maskFaces(image.data, image.width, image.height, faces.map(boxOf), hi, lo);

@@ -2,7 +2,7 @@
 // what a face scraper would take from it, and offers a mock composer that holds the photo with
 // the extension's own warning page (guard.html). Works as an extension page and served over
 // http; the photo never leaves the page.
-import init, { analyzeRgba, inspectFile } from '../wasm/before_you_post.js';
+import init, { analyzeRgba, inspectFile, thresholds } from '../wasm/before_you_post.js';
 import { loadMessages, localise, pageLanguage, t } from './i18n.js';
 import { decode } from './decode.js';
 import { coordinates, metadataRows } from './metadata.js';
@@ -10,13 +10,15 @@ import { coordinates, metadataRows } from './metadata.js';
 const GRADE_COLOURS = { very_high: '#d32f2f', high: '#e64a19', medium: '#f9a825', low: '#43a047' };
 // ArcFace's 112 x 112 alignment template: eyes, nose tip, mouth corners (insightface).
 const TEMPLATE = [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]];
-const RECOGNISER_EYES = 35;
+// Where people stop telling faces apart (a teaching figure, not one of the engine's thresholds).
 const HUMAN_CHANCE_EYES = 10;
-const QUALITY_MIDPOINT_EYES = 70;
 const CHECK_TIMEOUT_MS = 15000;
 
 const params = new URLSearchParams(location.search);
 const engine = init({ module_or_path: new URL('../wasm/before_you_post_bg.wasm', import.meta.url) });
+// The engine's grade thresholds (inter-eye distances), read from the engine, never copied.
+let limits = null;
+engine.then(() => { limits = thresholds(); }, () => {});
 const world = fetch(new URL('world-outline.json', import.meta.url)).then((r) => r.json()).catch(() => null);
 
 const $ = (id) => document.getElementById(id);
@@ -105,8 +107,9 @@ function alignedCrop(source, face, i) {
 function eyesSentence(eyes) {
   const px = String(Math.round(eyes));
   if (eyes < HUMAN_CHANCE_EYES) return t('demoEyesTiny', [px]);
-  if (eyes >= RECOGNISER_EYES) return t('demoEyesEnough', [px, fixed(eyes / RECOGNISER_EYES)]);
-  return t('demoEyesUpscaled', [px, fixed(RECOGNISER_EYES / eyes)]);
+  const recogniser = limits.recogniser_eye_distance;
+  if (eyes >= recogniser) return t('demoEyesEnough', [px, fixed(eyes / recogniser)]);
+  return t('demoEyesUpscaled', [px, fixed(recogniser / eyes)]);
 }
 
 // Where this face's inter-eye distance sits among the sizes that matter (4-128 px, log scale:
@@ -118,8 +121,8 @@ function eyeScale(eyes) {
   root.setAttribute('aria-label', t('demoScaleLabel', [String(Math.round(eyes))]));
   root.append(svg('rect', { x: 10, y: 28, width: W - 20, height: 8, rx: 4, class: 'scale-bar' }));
   // Labels on two rows so neighbouring ticks never overlap.
-  const ticks = [[HUMAN_CHANCE_EYES, 'demoScaleHuman', 54], [RECOGNISER_EYES, 'demoScaleRecogniser', 72],
-    [QUALITY_MIDPOINT_EYES, 'demoScaleQuality', 54]];
+  const ticks = [[HUMAN_CHANCE_EYES, 'demoScaleHuman', 54], [limits.recogniser_eye_distance, 'demoScaleRecogniser', 72],
+    [limits.large_eye_distance, 'demoScaleQuality', 54]];
   for (const [px, key, y] of ticks) {
     const anchor = x(px) < 60 ? 'start' : x(px) > W - 60 ? 'end' : 'middle';
     root.append(svg('line', { x1: x(px), x2: x(px), y1: 24, y2: y - 10, class: 'scale-tick' }));
@@ -227,83 +230,30 @@ async function analyse(blob, name) {
 }
 
 // --- 4. the mock composer, guarded by the extension's own warning page -------------------------------
-// The same protocol as the content script, except for the handshake: guard.html trusts a parent
-// of its own origin, which only our pages can be.
-const guard = {
-  frame: null,
-  port: null,
-  ready: null,
-  nextId: 1,
-  pending: new Map(),
-
-  connect() {
-    this.ready ??= new Promise((resolve, reject) => {
-      const frame = el('iframe', { title: t('guardFrameTitle') });
-      const channel = new MessageChannel();
-      const timer = setTimeout(() => reject(new Error('guard did not start')), CHECK_TIMEOUT_MS);
-      channel.port1.onmessage = (e) => {
-        if (e.data?.type === 'ready') {
-          clearTimeout(timer);
-          resolve();
-        } else {
-          const p = this.pending.get(e.data?.id);
-          if (p && e.data.type === 'verdict') p.verdict(e.data);
-          if (p && e.data.type === 'decision') p.decision(e.data);
-        }
-      };
-      frame.addEventListener('load', () => {
-        frame.contentWindow.postMessage({ beforeYouPost: 'connect-local' }, location.origin, [channel.port2]);
-      }, { once: true });
-      frame.src = `guard.html?lang=${pageLanguage()}`;
-      $('guard-host').append(frame);
-      Object.assign(this, { frame, port: channel.port1 });
-    });
-    return this.ready;
-  },
-
-  async check(files) {
-    await this.connect();
-    const id = this.nextId++;
+// The same guard client as the content script (content/guard-client.js, loaded by demo.html),
+// except for the handshake: guard.html trusts a parent of its own origin, which only our pages
+// can be.
+const guard = globalThis.beforeYouPostGuardClient.create({
+  url: `guard.html?lang=${pageLanguage()}`,
+  checkTimeoutMs: CHECK_TIMEOUT_MS,
+  frameTimeoutMs: CHECK_TIMEOUT_MS,
+  notify: () => {}, // the composer's status line says what happened
+  mount(frame) {
+    frame.title = t('guardFrameTitle');
     const host = $('guard-host');
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('check timed out')), CHECK_TIMEOUT_MS);
-      const finish = (value) => {
-        this.pending.delete(id);
-        host.hidden = true;
-        resolve(value);
-      };
-      this.pending.set(id, {
-        verdict: (msg) => {
-          clearTimeout(timer);
-          // auto: a setting or policy fixes the photo without asking; the decision follows.
-          if (msg.auto) return;
-          if (!msg.warn) {
-            finish({ action: 'release', files, replaced: [], unchecked: (msg.notices ?? []).length > 0 });
-            return;
-          }
-          host.hidden = false;
-          this.frame.focus();
-          this.port.postMessage({ type: 'shown', id });
-        },
-        decision: (msg) => {
-          const out = files.slice();
-          const replaced = [];
-          for (const { index, file } of msg.files ?? []) {
-            out[index] = file;
-            replaced.push(index);
-          }
-          finish({ action: msg.action === 'cancel' ? 'cancel' : 'release', files: out, replaced });
-        },
-      });
-      this.port.postMessage({
-        type: 'check',
-        id,
-        files: files.map((file, index) => ({ index, file })),
-        context: { audience: 'public' },
-      });
-    });
+    host.append(frame);
+    return {
+      show: () => { host.hidden = false; },
+      hide: () => { host.hidden = true; },
+      remove: () => frame.remove(),
+      connected: () => frame.isConnected,
+    };
   },
-};
+  async handshake({ frame, port, loaded }) {
+    await loaded;
+    frame.contentWindow.postMessage({ beforeYouPost: 'connect-local' }, location.origin, [port]);
+  },
+});
 
 let attached = [];
 
@@ -340,7 +290,8 @@ async function attach(files) {
   $('composer').dataset.state = 'held';
   let outcome;
   try {
-    outcome = await guard.check(images);
+    outcome = await guard.decide(images, images.map((file, index) => ({ index, file })), { audience: 'public' });
+    outcome.unchecked = outcome.notices.some((n) => (n?.key ?? n) === 'noticeUnchecked');
   } catch {
     outcome = { action: 'release', files: images, replaced: [], unchecked: true };
   }

@@ -5,11 +5,13 @@
 import '../common/settings.js';
 import { chosenLanguage, loadMessages, localise, t } from './i18n.js';
 import { metadataRows } from './metadata.js';
+import {
+  canMask, firstStep, forcedBy, mayPostOriginal, needsFix as ticksNeedFix, strippable, ticksAfterChoice,
+} from './policy-rules.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
 const settings = globalThis.beforeYouPostSettings;
 
-const WRITABLE = { 'image/jpeg': 'image/jpeg', 'image/png': 'image/png', 'image/webp': 'image/webp' };
 const GRADE_COLOURS = { very_high: '#d32f2f', high: '#e64a19', medium: '#f9a825', low: '#43a047' };
 // Making a protected copy that takes longer than this counts as a failure (nothing is posted).
 const FIX_TIMEOUT_MS = 60_000;
@@ -164,34 +166,22 @@ async function onRequest(msg) {
     return;
   }
   warned.forEach(prepare);
-  const forced = { mask: s.policy.forceMaskFaces, strip: s.policy.forceRemoveLocation };
-  const auto = { mask: forced.mask || s.defaultAction === 'mask', strip: forced.strip || s.defaultAction === 'strip' };
-  const preset = s.policy.automationDecision;
-  const fixNotices = [];
+  const forced = forcedBy(s);
   const dialog = new Dialog(warned, msg.context ?? {}, forced, s, request);
   request.dialog = dialog;
-  let choice;
-  if (preset) {
-    // A test profile's preset decision (managed policy): no dialog, as if that button was pressed.
-    choice = preset;
-    for (const r of warned) select(r, preset === 'protect' ? { mask: true, strip: true } : forced);
-    send({ type: 'verdict', warn: false, auto: true, fixing: needsFix(warned), notices });
-    fixNotices.push(notice(`noticePreset_${preset}`));
-  } else if (warned.every((r) => covers(r, auto))) {
-    // "Always mask faces" / "always remove location" (setting or policy): fixed without asking,
-    // and the user is told so.
-    choice = 'protect';
-    for (const r of warned) select(r, auto);
-    send({ type: 'verdict', warn: false, auto: true, fixing: needsFix(warned), notices });
-    if (warned.some((r) => r.selected.size > 0)) fixNotices.push(notice(forced.mask ? 'noticePolicyMasked' : 'noticeAutoMasked'));
-    if (warned.some((r) => r.selected.size === 0 && r.strip)) fixNotices.push(notice(forced.strip ? 'noticePolicyStripped' : 'noticeAutoStripped'));
-  } else {
-    for (const r of warned) select(r, { mask: true, strip: true });
+  // The rules (policy-rules.js) decide; this page shows and carries out.
+  const step = firstStep(warned, s);
+  warned.forEach((r, i) => Object.assign(r, step.ticks[i]));
+  const fixNotices = (step.notices ?? []).map(notice);
+  let choice = step.choice;
+  if (step.mode === 'ask') {
     dialog.render();
     send({ type: 'verdict', warn: true, notices });
     choice = await dialog.choice();
-    // "Post anyway" still applies what the policy forces (shown ticked and locked).
-    if (choice === 'anyway') for (const r of warned) select(r, forced);
+    const after = ticksAfterChoice(choice, warned, warned.map(({ selected, strip }) => ({ selected, strip })), s);
+    warned.forEach((r, i) => Object.assign(r, after[i]));
+  } else {
+    send({ type: 'verdict', warn: false, auto: true, fixing: needsFix(warned), notices });
   }
   if (request.aborted) return;
   // The demo's mock composer (no site) does not count.
@@ -252,25 +242,8 @@ function withTimeout(promise, ms) {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-// --- what happens without asking ---------------------------------------------------------------
-const warnsForFaces = (r) => r.analysis.verdict.reasons.some((reason) => reason !== 'location');
-const warnsForLocation = (r) => r.analysis.verdict.reasons.includes('location');
-// Masking re-encodes the photo without any metadata, so it removes the location too.
-const maskable = (r) => canMask(r) && r.analysis.faces.length > 0;
-const strippable = (r) => Boolean(r.meta?.has_location) && r.meta?.can_strip_location !== false;
-const needsFix = (warned) => warned.some((r) => r.selected.size > 0 || (r.strip && r.meta?.has_location));
-
-// Ticks faces and "remove location" for these actions ({ mask, strip }).
-function select(r, { mask, strip }) {
-  r.selected = new Set(mask && canMask(r) ? r.analysis.faces.map((_, i) => i) : []);
-  r.strip = Boolean(strip) && strippable(r);
-}
-
-// Whether these actions deal with everything the photo was warned for.
-function covers(r, { mask, strip }) {
-  const masked = mask && maskable(r);
-  return (!warnsForFaces(r) || masked) && (!warnsForLocation(r) || masked || (strip && strippable(r)));
-}
+// Whether the current ticks (r.selected, r.strip) ask for any protected copy.
+const needsFix = (warned) => ticksNeedFix(warned, warned);
 
 // --- fixes ------------------------------------------------------------------------------------
 const boxOf = (face) => ({ x: face.bbox[0], y: face.bbox[1], w: face.bbox[2], h: face.bbox[3] });
@@ -281,7 +254,7 @@ async function applyChoice(r) {
   const faces = r.analysis.faces.filter((_, i) => r.selected.has(i)).map((f) => ({ bbox: f.bbox }));
   const strip = r.strip && r.meta?.has_location;
   if (faces.length === 0 && !strip) return null;
-  const { blob } = await worker.run({ op: 'fix', file: r.file, type: r.type, faces, strip, meta: r.meta });
+  const { blob } = await worker.run({ op: 'fix', file: r.file, faces, strip, meta: r.meta });
   return new File([blob], r.file.name, { type: r.file.type || blob.type, lastModified: r.file.lastModified });
 }
 
@@ -291,10 +264,6 @@ const el = (tag, props = {}, ...children) => {
   node.append(...children);
   return node;
 };
-
-function canMask(r) {
-  return Boolean(WRITABLE[r.type]) && r.meta?.can_mask !== false && r.analysis.faces_checked !== false;
-}
 
 function drawPreview(r) {
   const ctx = r.preview.getContext('2d');
@@ -399,17 +368,19 @@ class Dialog {
   constructor(warned, context, forced, s, request) {
     Object.assign(this, { warned, context, forced, s, request, rendered: false, resolve: null, cancelled: false });
     // "Post the original" is not offered when a policy forces the fix.
-    this.mayPostOriginal = !forced.mask && !forced.strip;
+    this.mayPostOriginal = mayPostOriginal(s);
   }
 
   render() {
     localise();
     const { warned, context, forced, s } = this;
-    const faces = warned.reduce((n, r) => n + r.analysis.faces.length, 0);
-    const title = context.profile ? 'guardTitleProfile' : faces > 0 ? 'guardTitle' : 'guardTitleLocation';
+    // The engine's verdict says which faces count and what the warning is about.
+    const faces = warned.reduce((n, r) => n + r.analysis.verdict.counted_faces, 0);
+    const aboutFaces = warned.some((r) => r.analysis.verdict.warns_for_faces);
+    const title = context.profile ? 'guardTitleProfile' : aboutFaces ? 'guardTitle' : 'guardTitleLocation';
     document.getElementById('dialog-title').textContent = t(title);
     const audience = context.audience === 'restricted' ? t('guardAudienceRestricted') : t('guardAudiencePublic');
-    const summary = faces > 0 ? t('guardSummary', [String(faces)]) : t('guardSummaryLocation');
+    const summary = aboutFaces ? t('guardSummary', [String(faces)]) : t('guardSummaryLocation');
     document.getElementById('dialog-summary').textContent = `${summary} ${audience}`;
     // ?lang= (the demo's mock composer) or the language setting; the browser's otherwise.
     const lang = new URLSearchParams(location.search).get('lang') ?? chosenLanguage();

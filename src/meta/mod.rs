@@ -140,7 +140,8 @@ pub struct Inspection {
     pub jpeg_quality: Option<u8>,
     /// [`strip_location`] supports this file.
     pub can_strip_location: bool,
-    /// The browser can decode and re-encode this image for masking.
+    /// The browser can decode this image and write it back in the same format (JPEG, PNG,
+    /// WebP) for masking.
     pub can_mask: bool,
     /// Why masking is refused: an [`ErrorCode`] string.
     pub mask_blocker: Option<&'static str>,
@@ -180,6 +181,8 @@ impl Inspection {
             Some(ErrorCode::ImageTooLarge)
         } else if self.pixels == Some(0) {
             Some(ErrorCode::EmptyImage)
+        } else if !matches!(format, Some(Format::Jpeg | Format::Png | Format::Webp)) {
+            Some(ErrorCode::UnwritableFormat)
         } else {
             None
         };

@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const DEFAULT_PATHS = ['specs', 'firefox', 'examples']; // examples: AUTOMATION.md's runnable example
+const DEFAULT_PATHS = ['unit', 'specs', 'firefox', 'examples']; // unit: no browser; examples: AUTOMATION.md's runnable example
 
 function specFiles(path) {
   const full = join(HERE, path);

@@ -345,6 +345,13 @@ test('1,000 page-triggered warm-ups leave at most 8 handshake nonces in storage.
     .filter((k) => k.startsWith('guard:')).length);
   console.log(`# nonces after 20 frames warmed and tore out a guard: ${perTab}`);
   assert.ok(perTab <= 8, `${perTab} nonces kept for one tab`);
+  // A closed tab's nonces go with it.
+  const closing = page;
+  page = await browser.context.newPage();
+  await closing.close();
+  await waitFor(async () => ((await worker().evaluate(async () => Object.keys(await chrome.storage.session.get(null))
+    .filter((k) => k.startsWith('guard:')).length)) === 0 ? true : null), { timeoutMs: 5000, what: 'the closed tab\'s nonces to go' });
+  await page.goto(server.url('/composers/instant.html'));
   // And checking still works in this tab.
   const frame = await pickFace();
   await frame.click('#anyway');

@@ -1,0 +1,270 @@
+// The guard client: the one implementation of the protocol with the guard page (pages/guard.html),
+// used by the content script (content/sensor.js) and by the classroom demo's mock composer
+// (pages/demo.js). It owns the frame's port, the handshake, the timeouts and the heartbeat; the
+// caller says where the frame goes (mount), how the port is vouched for (handshake) and how to
+// tell the user (notify). A classic script, so content scripts can load it from the manifest and
+// pages with a <script> tag; it defines globalThis.beforeYouPostGuardClient.
+//
+// Protocol over the MessagePort (every message an object with `type`):
+//   client -> guard: check { id, files: [{ index, file }], context }, shown { id }, abort { id },
+//                    ping { seq }
+//   guard -> client: ready, pong { seq }, verdict { id, warn, auto, fixing, notices },
+//                    show { id }, fixing { id }, decision { id, action, files, notices }
+(() => {
+  'use strict';
+  if (globalThis.beforeYouPostGuardClient) return;
+
+  // The heartbeat while a photo is held: a ping this often, and a guard that leaves one
+  // unanswered for HEARTBEAT_GRACE_MS is gone (crashed, navigated, unloaded by an update).
+  const HEARTBEAT_MS = 200;
+  const HEARTBEAT_GRACE_MS = 800;
+
+  // options:
+  //   url              the guard page
+  //   mount(frame)     puts the frame on the page, hidden; returns { show(), hide(), remove(),
+  //                    connected() }
+  //   handshake({ frame, port, loaded })  hands `port` to the frame once `loaded` resolves
+  //   checkTimeoutMs   the check (not the user's decision) must answer within this
+  //   frameTimeoutMs   the guard must be ready within this
+  //   notify(notice)   a notice (a message key, or { key, text } worded by the guard)
+  //   copy(file, original)  the File the caller hands on for a protected copy (default: as is)
+  //   activeElement()  where focus goes back after the warning (default: document.activeElement)
+  //   orphaned()       true once this script's extension is gone (after an update)
+  function create(options) {
+    const {
+      url, mount, handshake, checkTimeoutMs, frameTimeoutMs, notify,
+      copy = async (file) => file,
+      activeElement = () => document.activeElement,
+      orphaned = () => false,
+    } = options;
+
+    const guard = {
+      mounted: null,
+      frame: null,
+      port: null,
+      ready: null,
+      pending: new Map(),
+      nextId: 1,
+      ping: { seq: 0, sentAt: 0, answered: true },
+      gone: false, // the frame navigated away or its port closed
+
+      // A guard ready to check: the one we have when it is still there and answering, else a
+      // new one (the page removed it, it crashed or navigated away since the last photo).
+      async connect() {
+        if (this.ready && !this.alive()) this.teardown();
+        if (this.ready) {
+          try {
+            await this.ready;
+            if (await this.answers()) return undefined;
+          } catch { /* a failed start: try once more below */ }
+          this.teardown();
+        }
+        if (!this.ready) {
+          // A start that fails tears down only itself, not a newer guard made meanwhile.
+          const opening = this.open().catch((err) => {
+            if (this.ready === opening) this.teardown();
+            throw err;
+          });
+          this.ready = opening;
+        }
+        return this.ready;
+      },
+
+      // One heartbeat round trip, for a guard that has been idle.
+      answers() {
+        this.beat(true);
+        return new Promise((resolve) => {
+          const started = performance.now();
+          const poll = setInterval(() => {
+            if (this.ping.answered || !this.alive() || performance.now() - started > HEARTBEAT_GRACE_MS) {
+              clearInterval(poll);
+              resolve(this.ping.answered && this.alive());
+            }
+          }, 10);
+        });
+      },
+
+      // Called every HEARTBEAT_MS while a photo is held: sends a ping when the last one was
+      // answered; false once the guard is gone.
+      beat(now = false) {
+        if (!this.port || !this.alive()) return false;
+        const t = performance.now();
+        if (!this.ping.answered) return t - this.ping.sentAt < HEARTBEAT_GRACE_MS;
+        if (now || t - this.ping.sentAt >= HEARTBEAT_MS) {
+          this.ping = { seq: this.ping.seq + 1, sentAt: t, answered: false };
+          this.port.postMessage({ type: 'ping', seq: this.ping.seq });
+        }
+        return true;
+      },
+
+      open() {
+        return new Promise((resolve, reject) => {
+          const frame = document.createElement('iframe');
+          const channel = new MessageChannel();
+          const timer = setTimeout(() => reject(new Error('guard frame did not start')), frameTimeoutMs);
+          // Where the browser tells (MessagePort `close`), a guard that is gone is known at once.
+          channel.port1.addEventListener('close', () => { if (this.port === channel.port1) this.gone = true; });
+          channel.port1.onmessage = (e) => {
+            if (e.data?.type === 'ready') {
+              clearTimeout(timer);
+              resolve();
+              return;
+            }
+            this.onMessage(e.data);
+          };
+          // The frame's src is set before it is attached, so its first load is the guard page;
+          // any later load means it navigated away from us.
+          const loaded = new Promise((ok) => frame.addEventListener('load', ok, { once: true }));
+          loaded.then(() => frame.addEventListener('load', () => { if (this.frame === frame) this.gone = true; }));
+          Promise.resolve(handshake({ frame, port: channel.port2, loaded })).catch(reject);
+          frame.src = url;
+          const mounted = mount(frame);
+          Object.assign(this, { mounted, frame, port: channel.port1, gone: false, ping: { seq: 0, sentAt: 0, answered: true } });
+        });
+      },
+
+      teardown() {
+        this.mounted?.remove();
+        this.port?.close();
+        Object.assign(this, { mounted: null, frame: null, port: null, ready: null });
+        const pending = [...this.pending.values()];
+        this.pending.clear();
+        for (const p of pending) p.fail(new Error('guard closed'));
+      },
+
+      onMessage(msg) {
+        if (msg?.type === 'pong') {
+          if (msg.seq === this.ping.seq) this.ping.answered = true;
+          return;
+        }
+        const p = this.pending.get(msg?.id);
+        if (!p) return;
+        if (msg.type === 'verdict') p.verdict(msg);
+        else if (msg.type === 'show') p.show();
+        else if (msg.type === 'fixing') p.fixing();
+        else if (msg.type === 'decision') p.decision(msg);
+      },
+
+      alive() {
+        return Boolean(this.mounted?.connected()) && !this.gone;
+      },
+
+      show() {
+        this.mounted.show();
+        this.frame.focus();
+      },
+
+      hide() {
+        this.mounted?.hide();
+      },
+    };
+
+    // Asks the guard about `images` ([{ index, file }] of `files`); resolves to { action:
+    // 'release' | 'cancel', files, replaced, notices }, or rejects with { notice } (the caller
+    // fails open). The heartbeat runs for the whole hold: if the guard dies at any point the
+    // overlay goes at once, and the originals go through (the caller's fail-open) unless a fix
+    // had been chosen, in which case nothing does. A dead guard is replaced at the next photo.
+    async function decide(files, images, context) {
+      await guard.connect();
+      const id = guard.nextId++;
+      return new Promise((resolve, reject) => {
+        // checking -> (asking | fixing | deciding) -> done; 'fixing': a fix was chosen.
+        let phase = 'checking';
+        let focusBefore = null;
+        const notices = [];
+        const tell = (notice) => {
+          notices.push(notice);
+          notify(notice);
+        };
+        const timer = setTimeout(() => lost('timeout'), checkTimeoutMs);
+        const heartbeat = setInterval(() => {
+          if (orphaned() || !guard.beat()) lost('gone');
+        }, HEARTBEAT_MS);
+        const finish = (fn) => {
+          if (phase === 'done') return;
+          phase = 'done';
+          clearTimeout(timer);
+          clearInterval(heartbeat);
+          guard.pending.delete(id);
+          guard.hide();
+          try {
+            focusBefore?.focus?.({ preventScroll: true });
+          } catch { /* element gone */ }
+          fn();
+        };
+        const lost = (why) => {
+          if (phase === 'done') return;
+          const fixing = phase === 'fixing';
+          try {
+            guard.port?.postMessage({ type: 'abort', id });
+          } catch { /* port closed */ }
+          if (why === 'gone') guard.teardown();
+          if (fixing) {
+            finish(() => {
+              tell('noticeGuardLostDuringFix');
+              resolve({ action: 'cancel', files, replaced: [], notices });
+            });
+          } else {
+            const notice = why === 'timeout' ? 'noticeCheckTimedOut' : 'noticeGuardLost';
+            finish(() => reject(Object.assign(new Error(`guard ${why}`), { notice })));
+          }
+        };
+        const show = () => {
+          focusBefore ??= activeElement();
+          guard.show();
+          guard.port.postMessage({ type: 'shown', id });
+        };
+        guard.pending.set(id, {
+          fail: () => lost('gone'),
+          verdict: (msg) => {
+            clearTimeout(timer);
+            for (const notice of msg.notices ?? []) tell(notice);
+            if (msg.auto) {
+              // Decided without asking (settings, policy or a preset decision); when that is a
+              // fix, nothing goes through if the guard dies before it is made.
+              phase = msg.fixing ? 'fixing' : 'deciding';
+              return;
+            }
+            if (!msg.warn) {
+              finish(() => resolve({ action: 'release', files, replaced: [], notices }));
+              return;
+            }
+            phase = 'asking';
+            show();
+          },
+          show, // a fix failed: the warning asks what to do next
+          fixing: () => { phase = 'fixing'; },
+          decision: async (msg) => {
+            try {
+              const out = files.slice();
+              const replaced = [];
+              if (msg.action === 'release') {
+                for (const { index, file } of msg.files ?? []) {
+                  if (!(file instanceof Blob) || !images.some((im) => im.index === index)) continue;
+                  out[index] = await copy(file, files[index]);
+                  replaced.push(index);
+                }
+              }
+              for (const notice of msg.notices ?? []) tell(notice);
+              finish(() => resolve({ action: msg.action === 'cancel' ? 'cancel' : 'release', files: out, replaced, notices }));
+            } catch (err) {
+              if (phase === 'fixing') lost('gone');
+              else finish(() => reject(err));
+            }
+          },
+        });
+        guard.beat(true);
+        guard.port.postMessage({ type: 'check', id, files: images, context });
+      });
+    }
+
+    return {
+      connect: () => guard.connect(),
+      decide,
+      // A guard is there and answering (a warm-up need not open another).
+      ready: () => Boolean(guard.ready) && guard.alive(),
+    };
+  }
+
+  globalThis.beforeYouPostGuardClient = Object.freeze({ create, HEARTBEAT_MS, HEARTBEAT_GRACE_MS });
+})();
