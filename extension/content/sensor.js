@@ -434,7 +434,12 @@
   // Also untrusted clicks: sites open their hidden input with input.click() from a button.
   listen(window, 'click', (event) => {
     if (orphaned()) return;
-    if (event.composedPath().some((n) => isFileInput(n) || (n instanceof HTMLLabelElement && isFileInput(n.control)))) warm();
+    const path = event.composedPath();
+    const input = path.find(isFileInput) ?? path.find((n) => n instanceof HTMLLabelElement && isFileInput(n.control))?.control;
+    if (!input) return;
+    // What the page has in the input as the chooser opens: what it sees again during the hold.
+    pageFiles.set(input, input.files);
+    warm();
   });
 
   // --- path 5: paste --------------------------------------------------------------------------
