@@ -5,7 +5,7 @@
 //                                                     target/store/before-you-post-<version>-{chrome,firefox}.zip
 //                                                     target/store/SHA256SUMS
 //   node .ci/assemble.mjs --test-build DIR [--browser chromium|firefox]
-//                                                  -> a TEST build in DIR (fixture host + probe)
+//                                                  -> a TEST build in DIR (fixture host, fixed key)
 // No dependencies: only node: modules.
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +27,6 @@ const WASM_FILES = ['before_you_post.js', 'before_you_post_bg.wasm'];
 // Test-only additions. The key is the public half of a throwaway RSA key: it only fixes the
 // unpacked test build's id (TEST_EXTENSION_ID), and it never ships.
 export const TEST_HOST_MATCH = 'http://127.0.0.1/*';
-export const TEST_PROBE = join(ROOT, 'tests', 'e2e', 'probe', 'probe.js');
 export const TEST_KEY =
   'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA584WIyB3W1cIYP3Uhc4/WwIllonb2aXBMJrIdy/CzpvcBVVT' +
   'QXeiQROa2fEyTUqNW/h2bSSbX02ynJbPdxahxcr/AmoGZ9iC0D3WdYmCdxeUBnrJlS8OrLnMnJoeJKVp5JIZnXWiBVHy' +
@@ -116,21 +115,14 @@ export function assemble() {
   });
 }
 
-// A TEST build in outDir: the shipped build of `browser` plus the fixture host and the probe
-// content script (and, for Chromium, a fixed key). Built fresh from extension/, so it is never
+// A TEST build in outDir: the shipped build of `browser` plus the fixture host (and, for
+// Chromium, a fixed key). Built fresh from extension/, so it is never
 // stale and never touches target/extension/.
 export function makeTestBuild(browser, outDir) {
   const manifest = buildVariant(browser, outDir);
   for (const cs of manifest.content_scripts) cs.matches.push(TEST_HOST_MATCH);
   for (const war of manifest.web_accessible_resources ?? []) war.matches.push(TEST_HOST_MATCH);
   manifest.host_permissions = [...(manifest.host_permissions ?? []), TEST_HOST_MATCH];
-  mkdirSync(join(outDir, 'test'), { recursive: true });
-  cpSync(TEST_PROBE, join(outDir, 'test', 'probe.js'));
-  manifest.content_scripts.push({
-    matches: [TEST_HOST_MATCH],
-    js: ['test/probe.js'],
-    run_at: 'document_end',
-  });
   if (browser === 'chromium') manifest.key = TEST_KEY;
   writeJson(join(outDir, 'manifest.json'), manifest);
   return outDir;

@@ -231,7 +231,7 @@ api.runtime.onInstalled.addListener(async ({ reason }) => {
 
 // The allowlist: every message type the background answers and who may send it.
 const routes = {
-  'engine-info': { from: ['page', 'content'], handle: getEngineInfo },
+  'engine-info': { from: ['page'], handle: getEngineInfo }, // the popup's engine status
   'guard-register': { from: ['content'], handle: registerGuard },
   'guard-claim': { from: ['page'], handle: claimGuard },
   'site-status': { from: ['page'], handle: siteStatus },

@@ -87,6 +87,7 @@ pub struct Detector {
 impl Detector {
     /// Loads the bundled model.
     pub fn new() -> Result<Self, ErrorCode> {
+        weights::verify(weights::MODEL_BYTES)?;
         let tensors = weights::parse(weights::MODEL_BYTES)?;
         Ok(Self { net: RetinaFace::from_tensors(&tensors, Path::Fast)?, use_probe: true })
     }

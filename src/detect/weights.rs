@@ -134,16 +134,43 @@ mod tests {
     }
 }
 
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// SHA-256 of the bundled model, computed now (hex).
 pub fn model_sha256() -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(MODEL_BYTES).iter().map(|b| format!("{b:02x}")).collect()
+    sha256_hex(MODEL_BYTES)
+}
+
+/// Checks model bytes against the recorded [`MODEL_SHA256`] before they are used: any other
+/// bytes are [`ErrorCode::ModelCorrupt`]. The detector calls it when it starts.
+pub fn verify(bytes: &[u8]) -> Result<(), ErrorCode> {
+    if sha256_hex(bytes) == MODEL_SHA256 {
+        Ok(())
+    } else {
+        Err(ErrorCode::ModelCorrupt)
+    }
 }
 
 #[cfg(test)]
 mod checksum_tests {
+    use super::*;
+
     #[test]
     fn bundled_model_matches_recorded_checksum() {
-        assert_eq!(super::model_sha256(), super::MODEL_SHA256);
+        assert_eq!(model_sha256(), MODEL_SHA256);
+        assert_eq!(verify(MODEL_BYTES), Ok(()));
+    }
+
+    #[test]
+    fn one_changed_byte_is_a_corrupt_model() {
+        let mut altered = MODEL_BYTES.to_vec();
+        let middle = altered.len() / 2;
+        altered[middle] ^= 1;
+        assert_eq!(verify(&altered), Err(ErrorCode::ModelCorrupt));
+        // Still well formed: only the checksum tells.
+        assert!(parse(&altered).is_ok());
     }
 }

@@ -1,10 +1,13 @@
-// The foundation check in Firefox ESR: on a strict-CSP page the probe content script gets the
-// wasm engine's answer from the background script (Firefox MV3 has no service worker).
+// The foundation check in Firefox ESR: on a page whose CSP forbids WebAssembly, a photo is still
+// checked by the engine (it runs in the extension's guard frame), and nothing is uploaded before
+// the decision.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 
-import { assertEngineInfo, waitFor } from '../lib/common.mjs';
+import { waitFor } from '../lib/common.mjs';
 import { firefoxWithExtension, geckodriverSkip } from '../lib/firefox.mjs';
+import { FACE, sha256 } from '../lib/hold.mjs';
 
 const skip = geckodriverSkip();
 let env;
@@ -19,7 +22,7 @@ before(async () => {
 
 after(() => env?.close());
 
-test('firefox: content script on a strict-CSP page gets the engine answer', { skip }, async () => {
+test('firefox: on a strict-CSP page that cannot run WebAssembly, a photo is still checked by the engine', { skip }, async () => {
   await firefox.goto(server.url('/csp/strict-csp.html'));
 
   const pageWasm = await waitFor(
@@ -28,14 +31,22 @@ test('firefox: content script on a strict-CSP page gets the engine answer', { sk
   );
   assert.match(pageWasm, /^blocked: CompileError$/);
 
-  const raw = await waitFor(
-    () => firefox.execute('return document.documentElement.dataset.bypProbe ?? null'),
-    { timeoutMs: 30000, what: 'the probe content script answer' },
-  );
-  assertEngineInfo(JSON.parse(raw));
-
-  const unknown = await firefox.execute('return document.documentElement.dataset.bypProbeUnknown ?? null');
-  assert.deepEqual(JSON.parse(unknown), { error: 'unknown_message' });
-
-  assert.deepEqual(server.uploads(), [], 'nothing may be uploaded');
+  await firefox.sendKeys(await firefox.find('#photo'), FACE);
+  await waitFor(async () => {
+    try {
+      await firefox.frame(0);
+    } catch {
+      return null;
+    }
+    const open = await firefox.execute("const b = document.getElementById('backdrop'); return b && !b.hidden ? true : null");
+    if (open) return true;
+    await firefox.frame(null);
+    return null;
+  }, { timeoutMs: 30000, what: 'the warning in the guard frame' });
+  assert.match(await firefox.execute("return document.getElementById('dialog').textContent"), /1 face/);
+  assert.deepEqual(server.uploads(), [], 'nothing may be uploaded before the decision');
+  await firefox.click(await firefox.find('#anyway'));
+  await firefox.frame(null);
+  await waitFor(() => (server.uploads().length === 1 ? true : null), { what: 'the upload' });
+  assert.equal(server.uploads()[0].sha256, sha256(readFileSync(FACE)));
 });

@@ -1,11 +1,13 @@
-// THE foundation check: on a page whose CSP forbids WebAssembly (`script-src 'self'`), a content
-// script still gets the wasm engine's answer through the background, and nothing is uploaded.
+// THE foundation check: on a page whose CSP forbids WebAssembly (`script-src 'self'`), a photo is
+// still checked by the engine (it runs in the extension's guard frame, never in the page), and
+// nothing is uploaded before the decision.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
 
 import { launchChromium } from '../lib/chromium.mjs';
-import { assertEngineInfo, testBuild, waitFor } from '../lib/common.mjs';
+import { testBuild, waitFor } from '../lib/common.mjs';
+import { FACE, chooseFiles, fileSha, warningShown } from '../lib/hold.mjs';
 import { STRICT_CSP, startServer } from '../server.mjs';
 
 let server;
@@ -26,7 +28,7 @@ after(async () => {
   await server?.close();
 });
 
-test('content script on a strict-CSP page gets the engine answer from the background', async () => {
+test('on a strict-CSP page that cannot run WebAssembly, a photo is still checked by the engine', async () => {
   const page = await browser.context.newPage();
   try {
     const response = await page.goto(server.url('/csp/strict-csp.html'));
@@ -36,18 +38,18 @@ test('content script on a strict-CSP page gets the engine answer from the backgr
     const pageWasm = await waitFor(() => page.getAttribute('html', 'data-page-wasm'), { what: 'page wasm check' });
     assert.match(pageWasm, /^blocked: CompileError$/);
 
-    const raw = await waitFor(() => page.getAttribute('html', 'data-byp-probe'), {
-      timeoutMs: 30000,
-      what: 'the probe content script answer',
-    });
-    assertEngineInfo(JSON.parse(raw));
-
-    const unknown = await page.getAttribute('html', 'data-byp-probe-unknown');
-    assert.deepEqual(JSON.parse(unknown), { error: 'unknown_message' });
-
-    assert.deepEqual(server.uploads(), [], 'nothing may be uploaded');
+    // The warning names the face the engine found: the engine ran, in the guard frame.
+    await chooseFiles(page, () => page.click('#photo'), [FACE]);
+    const frame = await warningShown(page);
+    assert.match(await frame.textContent('#dialog'), /1 face/);
+    await page.waitForTimeout(300);
+    assert.deepEqual(server.uploads(), [], 'nothing may be uploaded before the decision');
+    await frame.click('#anyway');
+    await page.waitForSelector('html[data-upload-status="uploaded 1"]');
+    assert.equal(server.uploads()[0].sha256, fileSha(FACE));
   } finally {
     await page.close();
+    server.clearUploads();
   }
 });
 
