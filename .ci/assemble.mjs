@@ -54,7 +54,7 @@ function checkSource() {
         'run `bash .ci/build` first (it builds the crate into extension/wasm/).',
     );
   }
-  const manifest = readJson(join(SOURCE, 'manifest.json'));
+  const manifest = withSites(readJson(join(SOURCE, 'manifest.json')), siteTable());
   // Host access must stay limited to the sites the content scripts run on.
   const matches = new Set(manifest.content_scripts.flatMap((cs) => cs.matches));
   const extra = (manifest.host_permissions ?? []).filter((h) => !matches.has(h));
@@ -62,6 +62,47 @@ function checkSource() {
     throw new AssembleError(`host_permissions not covered by content-script matches: ${extra.join(', ')}`);
   }
   return manifest;
+}
+
+// --- the one site table -------------------------------------------------------------------------
+// extension/sites.json lists the social networks checked out of the box. The build makes from it
+// the manifest's content-script matches (every entry whose matches are ["$sites"]) and host
+// permissions, and content/sites.js, the same table for the site adapters.
+export const SITES_MARKER = '$sites';
+
+export function siteTable(path = join(SOURCE, 'sites.json')) {
+  const { sites } = readJson(path);
+  if (!Array.isArray(sites) || sites.length === 0) throw new AssembleError(`${path}: no sites`);
+  for (const site of sites) {
+    const ok = typeof site.name === 'string' && Array.isArray(site.matches) && site.matches.length > 0
+      && site.matches.every((p) => /^https:\/\/(\*\.)?[a-z0-9.-]+\/\*$/.test(p))
+      && ['audience', 'profile'].every((k) => Array.isArray(site[k]) && site[k].every((s) => typeof s === 'string'));
+    if (!ok) throw new AssembleError(`${path}: bad entry ${JSON.stringify(site)}`);
+  }
+  return sites;
+}
+
+// The source manifest with the site table's patterns filled in.
+export function withSites(source, sites) {
+  const m = structuredClone(source);
+  const patterns = sites.flatMap((s) => s.matches);
+  for (const cs of m.content_scripts) {
+    if (cs.matches.length === 1 && cs.matches[0] === SITES_MARKER) cs.matches = [...patterns];
+  }
+  // Host access exactly where the content scripts run, in the table's order.
+  const ordered = {};
+  for (const [key, value] of Object.entries(m)) {
+    if (key === 'host_permissions') continue;
+    ordered[key] = value;
+    if (key === 'permissions') ordered.host_permissions = [...patterns];
+  }
+  return ordered;
+}
+
+// content/sites.js: the table as a classic script for the content scripts.
+export function sitesScript(sites) {
+  return '// Made by .ci/assemble.mjs from extension/sites.json: edit that file, not this one.\n'
+    + `globalThis.beforeYouPostSites = Object.freeze(${JSON.stringify(sites.map(({ name, matches, audience, profile }) => ({ name, matches, audience, profile })))});\n`;
 }
 
 // The per-browser manifest, derived from the one source.
@@ -91,6 +132,7 @@ function shipsFile(src) {
   if (rel === '') return true;
   const parts = rel.split(sep);
   if (parts[0] === 'wasm' && parts.length > 1) return WASM_FILES.includes(parts[1]);
+  if (rel === 'sites.json') return false; // shipped as content/sites.js
   return !strayFile(parts.join('/'));
 }
 
@@ -102,6 +144,7 @@ export function buildVariant(browser, outDir) {
   for (const entry of readdirSync(SOURCE)) {
     cpSync(join(SOURCE, entry), join(outDir, entry), { recursive: true, filter: shipsFile });
   }
+  writeFileSync(join(outDir, 'content', 'sites.js'), sitesScript(siteTable()));
   writeJson(join(outDir, 'manifest.json'), manifest);
   return manifest;
 }

@@ -4,6 +4,7 @@
 
 // Static import: MV3 service workers allow neither dynamic import() nor top-level await.
 import init, { engineInfo } from '../wasm/before_you_post.js';
+import '../common/match-pattern.js';
 import '../common/settings.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
@@ -125,7 +126,8 @@ api.tabs.onRemoved.addListener((tabId) => {
 
 // Sites the user enabled from the popup (e.g. a Mastodon instance): the optional host permission
 // for that origin plus the same content scripts, registered for it alone.
-const SENSOR = { js: ['common/settings.js', 'content/adapters.js', 'content/guard-client.js', 'content/sensor.js'] };
+// The same scripts as the manifest's isolated-world entry, in the same order.
+const SENSOR = { js: api.runtime.getManifest().content_scripts.find((cs) => cs.js.includes('content/sensor.js')).js };
 const MAIN_WORLD = { js: ['content/main-world.js'], world: 'MAIN' };
 const scriptId = (origin, part) => `site ${part} ${origin}`;
 
@@ -147,21 +149,11 @@ async function siteStatus(message) {
   const origin = webOrigin(message.origin);
   if (!origin) return { supported: false };
   const pattern = `${origin}/*`;
+  const { matchesOrigin } = globalThis.beforeYouPostMatchPattern;
   const listed = api.runtime.getManifest().content_scripts.some((cs) => cs.matches.some((m) => matchesOrigin(m, origin)));
   const enabled = (await registeredOrigins()).has(origin);
   const granted = await api.permissions.contains({ origins: [pattern] });
   return { supported: true, origin, listed, enabled: enabled && granted };
-}
-
-// A manifest match pattern (scheme://host/*, host may start with *.) against an origin.
-function matchesOrigin(pattern, origin) {
-  const m = /^(https?|\*):\/\/([^/]+)\//.exec(pattern);
-  if (!m) return false;
-  const url = new URL(origin);
-  if (m[1] !== '*' && `${m[1]}:` !== url.protocol) return false;
-  const host = m[2].replace(/:\*$/, '');
-  if (host.startsWith('*.')) return url.hostname === host.slice(2) || url.hostname.endsWith(host.slice(1));
-  return url.hostname === host;
 }
 
 async function enableSite(message) {

@@ -119,12 +119,15 @@
   }
 
   // The listed sites as domains ("*.facebook.com" -> "facebook.com"), from the manifest.
+  // The listed sites' domains, from the manifest's content-script matches (made from
+  // extension/sites.json by the build), read with the one match-pattern parser.
   function listedDomains() {
+    const { domainOf } = globalThis.beforeYouPostMatchPattern;
     const domains = new Set();
     for (const cs of api.runtime.getManifest().content_scripts ?? []) {
       for (const pattern of cs.matches) {
-        const host = /^[a-z*]+:\/\/([^/]+)\//.exec(pattern)?.[1];
-        if (host) domains.add(host.replace(/^\*\./, '').replace(/:\*$/, ''));
+        const domain = domainOf(pattern);
+        if (domain) domains.add(domain);
       }
     }
     return [...domains];

@@ -1,5 +1,5 @@
-// Site adapters: what differs from one social network to another. Loaded before sensor.js in
-// the same isolated world. An adapter only READS the page (selectors and words); holding the
+// Site adapters: what differs from one social network to another, read from the one site table
+// (extension/sites.json). Loaded before sensor.js in the same isolated world. An adapter only READS the page (selectors and words); holding the
 // upload is the same everywhere. Selectors are best effort: sites change their markup, so a
 // miss must always fall back to the safe answer (audience unknown counts as public).
 'use strict';
@@ -27,24 +27,12 @@ globalThis.beforeYouPostAdapters = (() => {
     profile: [],
   };
 
-  const SITES = [
-    { name: 'facebook', hosts: ['facebook.com'], audience: ['[aria-label^="Edit privacy" i]', '[aria-label*="Modifier la confidentialité" i]'], profile: ['input[accept*="image"][aria-label*="profile" i]'] },
-    { name: 'instagram', hosts: ['instagram.com'], audience: [], profile: ['form[method="POST"][enctype] input[accept*="image"]'] },
-    { name: 'x', hosts: ['x.com', 'twitter.com'], audience: ['[aria-label*="Who can reply" i]', '[data-testid="audienceButton"]'], profile: ['[data-testid="fileInput"][aria-label*="avatar" i]'] },
-    { name: 'linkedin', hosts: ['linkedin.com'], audience: ['button[aria-label*="post to" i]', '.share-unified-settings-entry-button'], profile: ['#profile-photo-upload', 'input[name="file"][id*="profile" i]'] },
-    { name: 'reddit', hosts: ['reddit.com'], audience: [], profile: ['input[name*="avatar" i]', 'input[name*="banner" i]'] },
-    { name: 'bluesky', hosts: ['bsky.app'], audience: ['[aria-label*="Who can reply" i]'], profile: [] },
-    { name: 'threads', hosts: ['threads.net', 'threads.com'], audience: [], profile: [] },
-    { name: 'tiktok', hosts: ['tiktok.com'], audience: ['[data-e2e*="privacy" i]'], profile: [] },
-    { name: 'pinterest', hosts: ['pinterest.com'], audience: [], profile: [] },
-    { name: 'flickr', hosts: ['flickr.com'], audience: ['[class*="privacy" i]'], profile: ['input[name="Filedata"][id*="buddy" i]'] },
-    { name: 'tumblr', hosts: ['tumblr.com'], audience: [], profile: [] },
-    { name: 'vk', hosts: ['vk.com'], audience: ['[class*="privacy" i]'], profile: ['input[name="photo"][id*="owner" i]'] },
-  ];
+  // The listed sites, from extension/sites.json (content/sites.js is made from it by the build).
+  const SITES = globalThis.beforeYouPostSites ?? [];
+  const { coversHost } = globalThis.beforeYouPostMatchPattern;
 
   function siteFor(hostname) {
-    const host = hostname.toLowerCase();
-    return SITES.find((s) => s.hosts.some((h) => host === h || host.endsWith(`.${h}`))) ?? null;
+    return SITES.find((s) => s.matches.some((pattern) => coversHost(pattern, hostname))) ?? null;
   }
 
   function firstText(root, selectors) {

@@ -30,6 +30,16 @@
   //   copy(file, original)  the File the caller hands on for a protected copy (default: as is)
   //   activeElement()  where focus goes back after the warning (default: document.activeElement)
   //   orphaned()       true once this script's extension is gone (after an update)
+  // Which files go to the guard: those the browser calls images, or unnamed types with an image
+  // name (HEIC often comes without a type). The engine then reads each file's own bytes to tell
+  // what it really is (meta::sniff); SVG is a document, not a photo.
+  const IMAGE_EXT = /\.(jpe?g|jfif|pjpeg|png|apng|webp|gif|avif|heic|heif|tiff?|bmp)$/i;
+  function isImage(file) {
+    if (file.type === 'image/svg+xml') return false;
+    if (file.type.startsWith('image/')) return true;
+    return (file.type === '' || file.type === 'application/octet-stream') && IMAGE_EXT.test(file.name);
+  }
+
   function create(options) {
     const {
       url, mount, handshake, checkTimeoutMs, frameTimeoutMs, notify,
@@ -266,5 +276,5 @@
     };
   }
 
-  globalThis.beforeYouPostGuardClient = Object.freeze({ create, HEARTBEAT_MS, HEARTBEAT_GRACE_MS });
+  globalThis.beforeYouPostGuardClient = Object.freeze({ create, isImage, HEARTBEAT_MS, HEARTBEAT_GRACE_MS });
 })();

@@ -79,12 +79,7 @@
   });
   const worthHolding = (files) => active && files.some(isImage);
 
-  const IMAGE_EXT = /\.(jpe?g|jfif|pjpeg|png|apng|webp|gif|avif|heic|heif|tiff?|bmp)$/i;
-  function isImage(file) {
-    if (file.type === 'image/svg+xml') return false;
-    if (file.type.startsWith('image/')) return true;
-    return (file.type === '' || file.type === 'application/octet-stream') && IMAGE_EXT.test(file.name);
-  }
+  const { isImage } = globalThis.beforeYouPostGuardClient;
 
   // --- reaching into shadow trees (open or closed) -------------------------------------------
   function shadowOf(el) {

@@ -284,7 +284,7 @@ async function pixelsDiffer(file, original) {
 
 async function attach(files) {
   const status = $('composer-status');
-  const images = files.filter((f) => f.type.startsWith('image/'));
+  const images = files.filter(globalThis.beforeYouPostGuardClient.isImage);
   if (images.length === 0) return;
   status.textContent = t('demoComposerChecking');
   $('composer').dataset.state = 'held';
@@ -384,7 +384,7 @@ function wire() {
   drop.addEventListener('drop', (e) => {
     e.preventDefault();
     drop.classList.remove('over');
-    const file = [...e.dataTransfer.files].find((f) => f.type.startsWith('image/'));
+    const file = [...e.dataTransfer.files].find(globalThis.beforeYouPostGuardClient.isImage);
     if (file) analyse(file, file.name);
   });
   for (const button of document.querySelectorAll('[data-sample]')) {

@@ -2,6 +2,7 @@
 // It runs the wasm engine on held photos, and when a photo warrants it, shows the warning over
 // the composer and returns the user's decision. The page can neither script nor restyle it,
 // and it only talks over a MessagePort whose origin the background has vouched for.
+import '../common/match-pattern.js';
 import '../common/settings.js';
 import { chosenLanguage, loadMessages, localise, t } from './i18n.js';
 import { metadataRows } from './metadata.js';

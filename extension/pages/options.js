@@ -1,5 +1,6 @@
 // The options page: edits the user's settings in storage.sync (common/settings.js) and shows,
 // read-only, what a school or company policy decides (storage.managed).
+import '../common/match-pattern.js';
 import '../common/settings.js';
 import { loadMessages, localise, t } from './i18n.js';
 

@@ -1,3 +1,4 @@
+import '../common/match-pattern.js';
 import '../common/settings.js';
 import { chosenLanguage, loadMessages, localise, t } from './i18n.js';
 
