@@ -126,8 +126,13 @@ api.tabs.onRemoved.addListener((tabId) => {
 
 // Sites the user enabled from the popup (e.g. a Mastodon instance): the optional host permission
 // for that origin plus the same content scripts, registered for it alone.
-// The same scripts as the manifest's isolated-world entry, in the same order.
-const SENSOR = { js: api.runtime.getManifest().content_scripts.find((cs) => cs.js.includes('content/sensor.js')).js };
+// The same scripts as the manifest's isolated-world entry, in the same order (Firefox reports
+// them as absolute paths).
+const SENSOR = {
+  js: (api.runtime.getManifest().content_scripts ?? [])
+    .map((cs) => (cs.js ?? []).map((f) => f.replace(/^\//, '')))
+    .find((js) => js.includes('content/sensor.js')) ?? [],
+};
 const MAIN_WORLD = { js: ['content/main-world.js'], world: 'MAIN' };
 const scriptId = (origin, part) => `site ${part} ${origin}`;
 

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, afterEach, before, test } from 'node:test';
 
 import { chromiumWithExtension } from '../lib/chromium.mjs';
@@ -215,6 +216,93 @@ test('a photo with only a location: "remove location" keeps every pixel and the 
   const diff = await compare(readFileSync(PLACE_GPS), up.bytes);
   assert.equal(diff.changed, 0);
 });
+
+// The classroom sample of one face at four sizes (extension/samples/sizes.jpg, public domain),
+// its contrast halved: the smallest face then scores between the detection threshold (0.5) and
+// the warning threshold (0.8). Returns the PNG's path and its pixels as the engine sees them.
+async function lowContrastSizes() {
+  const p = await browser.context.newPage();
+  await p.goto(server.url('/plain.html'));
+  const { png, rgba, width, height } = await p.evaluate(async (data) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const bitmap = await createImageBitmap(new Blob([bytes]));
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext('2d');
+    ctx.filter = 'contrast(50%)';
+    ctx.drawImage(bitmap, 0, 0);
+    const b64 = (u8) => {
+      let s = '';
+      for (let i = 0; i < u8.length; i += 32768) s += String.fromCharCode(...u8.subarray(i, i + 32768));
+      return btoa(s);
+    };
+    const blob = await canvas.convertToBlob({ type: 'image/png' });
+    // The pixels as the PNG stores them (what the guard decodes).
+    const back = await createImageBitmap(blob);
+    const check = new OffscreenCanvas(back.width, back.height).getContext('2d');
+    check.drawImage(back, 0, 0);
+    return {
+      png: b64(new Uint8Array(await blob.arrayBuffer())),
+      rgba: b64(check.getImageData(0, 0, back.width, back.height).data),
+      width: back.width,
+      height: back.height,
+    };
+  }, readFileSync(join(ROOT, 'extension', 'samples', 'sizes.jpg')).toString('base64'));
+  await p.close();
+  const path = join(scratch.dir, 'sizes-low-contrast.png');
+  writeFileSync(path, Buffer.from(png, 'base64'));
+  return { path, rgba: Buffer.from(rgba, 'base64'), width, height };
+}
+
+test('a face between the detection and warning thresholds: the warning counts and ticks exactly as the engine decides', async () => {
+  const { path, rgba, width, height } = await lowContrastSizes();
+  // The engine's own verdict on the same pixels, computed here in Node.
+  const engine = await import(pathToFileURL(join(ROOT, 'extension', 'wasm', 'before_you_post.js')).href);
+  engine.initSync({ module: readFileSync(join(ROOT, 'extension', 'wasm', 'before_you_post_bg.wasm')) });
+  const analysis = engine.analyzeRgba(rgba, width, height, {});
+  const weak = analysis.faces.findIndex((f) => f.score >= 0.5 && f.score < 0.8);
+  assert.ok(weak >= 0, `no face between the thresholds: ${analysis.faces.map((f) => f.score.toFixed(3))}`);
+  assert.equal(analysis.verdict.faces[weak].counts, false);
+  assert.equal(analysis.verdict.faces[weak].ticked, false);
+
+  const frame = await pick([path]);
+  // The title's count is the engine's count, not the number of faces listed.
+  assert.match(await frame.textContent('#dialog-summary'), new RegExp(`shows ${analysis.verdict.counted_faces} face`));
+  const boxes = await frame.$$eval('input[data-face]', (els) => els.map((e) => e.checked));
+  assert.deepEqual(boxes, analysis.verdict.faces.map((f) => f.ticked));
+  assert.equal(boxes.length, analysis.faces.length);
+  // "Protect" masks the ticked faces only: the weak face's pixels come out unchanged (PNG:
+  // lossless), each ticked face's do not.
+  await frame.click('#protect');
+  const [up] = await uploaded(1);
+  const changed = await changedPerBox(readFileSync(path), up.bytes, analysis.faces.map((f) => f.bbox));
+  changed.forEach((n, i) => {
+    if (i === weak) assert.equal(n, 0, 'the unticked face was masked');
+    else assert.ok(n > 0, `ticked face ${i + 1} was not masked`);
+  });
+});
+
+// How many pixels differ between two same-size images inside each [x, y, w, h] box.
+async function changedPerBox(original, changed, boxes) {
+  return page.evaluate(async ([a, b, rects]) => {
+    const pixels = async (data) => {
+      const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))]));
+      const ctx = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d');
+      ctx.drawImage(bitmap, 0, 0);
+      return ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+    };
+    const [p, q] = [await pixels(a), await pixels(b)];
+    return rects.map(([x, y, w, h]) => {
+      let n = 0;
+      for (let yy = Math.max(0, Math.floor(y)); yy < Math.min(p.height, Math.ceil(y + h)); yy++) {
+        for (let xx = Math.max(0, Math.floor(x)); xx < Math.min(p.width, Math.ceil(x + w)); xx++) {
+          const i = (yy * p.width + xx) * 4;
+          if (p.data[i] !== q.data[i] || p.data[i + 1] !== q.data[i + 1] || p.data[i + 2] !== q.data[i + 2]) n++;
+        }
+      }
+      return n;
+    });
+  }, [original.toString('base64'), changed.toString('base64'), boxes]);
+}
 
 // A HEIC with GPS (tests/fixtures/meta/tagged.heic, made by make_heif.py, public domain: see
 // LICENSES.md there). Chromium cannot decode HEIC pixels, so faces cannot be looked for, but
