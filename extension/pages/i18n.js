@@ -54,6 +54,18 @@ function format(entry, substitutions = []) {
   return text.replace(/\$\$/g, '$');
 }
 
+// The messages of one language, whatever the page's: for pages that show both languages at
+// once (the explainer writes its letter in the language of each article). Resolves to a t().
+const catalogues = new Map();
+export async function translator(lang) {
+  const code = SUPPORTED.includes(lang) ? lang : 'en';
+  if (!catalogues.has(code)) {
+    catalogues.set(code, fetch(new URL(`../_locales/${code}/messages.json`, import.meta.url)).then((r) => r.json()));
+  }
+  const messages = await catalogues.get(code);
+  return (key, substitutions) => (messages[key] ? format(messages[key], substitutions) : key);
+}
+
 export function t(key, substitutions) {
   if (served) return served[key] ? format(served[key], substitutions) : key;
   return (inExtension && api.i18n.getMessage(key, substitutions)) || key;
