@@ -1,4 +1,4 @@
-// Match patterns (`https://*.example.com/*`), the one parser for every context: the background
+// Match patterns (scheme, `*.` host, path), the one parser for every context: the background
 // (sites enabled from the popup), the settings (listed sites and their keys) and the site
 // adapters. A classic script: content scripts load it from the manifest; pages and the
 // background import it for its effect. Defines globalThis.beforeYouPostMatchPattern.
@@ -27,7 +27,7 @@
     return host === p.host || (p.subdomains && host.endsWith(`.${p.host}`));
   }
 
-  // Whether an origin (`https://www.example.com`) is covered by the pattern.
+  // Whether an origin (scheme, host and port) is covered by the pattern.
   function matchesOrigin(pattern, origin) {
     const p = parse(pattern);
     let url;
