@@ -58,10 +58,11 @@
       ping: { seq: 0, sentAt: 0, answered: true },
       gone: false, // the frame navigated away or its port closed
 
-      // A guard ready to check: the one we have when it is still there and answering, else a
-      // new one (the page removed it, it crashed or navigated away since the last photo).
-      async connect() {
+      // A guard ready to check: the one we have when it is still there (and, with `probe`,
+      // answering a ping), else a new one (the page removed it, it crashed or navigated away).
+      async connect({ probe = true } = {}) {
         if (this.ready && !this.alive()) this.teardown();
+        if (this.ready && !probe) return this.ready;
         if (this.ready) {
           try {
             await this.ready;
@@ -174,9 +175,13 @@
     // fails open). The heartbeat runs for the whole hold: if the guard dies at any point the
     // overlay goes at once, and the originals go through (the caller's fail-open) unless a fix
     // had been chosen, in which case nothing does. A dead guard is replaced at the next photo.
-    async function decide(files, images, context) {
-      await guard.connect();
+    // The check goes out at once (one round trip per photo); a guard found dead before it said
+    // anything about it (it died while idle) is replaced and asked once more.
+    async function decide(files, images, context, retried = false) {
+      await guard.connect({ probe: false });
       const id = guard.nextId++;
+      const sentAt = performance.now();
+      let heard = false; // the guard answered since the check went out
       return new Promise((resolve, reject) => {
         // checking -> (asking | fixing | deciding) -> done; 'fixing': a fix was chosen.
         let phase = 'checking';
@@ -188,6 +193,7 @@
         };
         const timer = setTimeout(() => lost('timeout'), checkTimeoutMs);
         const heartbeat = setInterval(() => {
+          if (guard.ping.answered && guard.ping.sentAt >= sentAt) heard = true;
           if (orphaned() || !guard.beat()) lost('gone');
         }, HEARTBEAT_MS);
         const finish = (fn) => {
@@ -209,6 +215,10 @@
             guard.port?.postMessage({ type: 'abort', id });
           } catch { /* port closed */ }
           if (why === 'gone') guard.teardown();
+          if (why === 'gone' && phase === 'checking' && !heard && !retried && !orphaned()) {
+            finish(() => decide(files, images, context, true).then(resolve, reject));
+            return;
+          }
           if (fixing) {
             finish(() => {
               tell('noticeGuardLostDuringFix');
@@ -227,6 +237,7 @@
         guard.pending.set(id, {
           fail: () => lost('gone'),
           verdict: (msg) => {
+            heard = true;
             clearTimeout(timer);
             for (const notice of msg.notices ?? []) tell(notice);
             if (msg.auto) {

@@ -247,6 +247,26 @@ for (const [how, kill] of Object.entries(KILLS)) {
   });
 }
 
+test('guard crashed between two photos: the next pick is checked by a fresh guard, not passed unchecked', async () => {
+  await openComposer();
+  const raw = await rawSession(page);
+  let frame = await pickFace();
+  await frame.click('#cancel');
+  await within(5000, async () => (await raw.released()) === 1, 'the cancel');
+  // No hold now: nothing watches the guard while it is idle.
+  frame = await guardFrame(page);
+  await KILLS.crashed(frame);
+  await new Promise((ok) => setTimeout(ok, 500));
+  await raw.pick(FACE);
+  const next = await within(10000, () => raw.overlayUp(), 'the warning from a fresh guard');
+  console.log(`# guard crashed while idle: warning after ${next} ms`);
+  await new Promise((ok) => setTimeout(ok, 300));
+  await raw.key('Escape');
+  await within(5000, async () => (await raw.released()) === 2, 'the cancel');
+  assert.deepEqual(server.uploads(), []);
+  await raw.cdp.detach().catch(() => {});
+});
+
 test('guard crashed while the protected copy is made: nothing is posted, the next pick is checked', async () => {
   await openComposer();
   const raw = await rawSession(page);
