@@ -108,8 +108,8 @@ function eyesSentence(eyes) {
   const px = String(Math.round(eyes));
   if (eyes < HUMAN_CHANCE_EYES) return t('demoEyesTiny', [px]);
   const recogniser = limits.recogniser_eye_distance;
-  if (eyes >= recogniser) return t('demoEyesEnough', [px, fixed(eyes / recogniser)]);
-  return t('demoEyesUpscaled', [px, fixed(recogniser / eyes)]);
+  if (eyes >= recogniser) return t('demoEyesEnough', [px, fixed(eyes / recogniser), String(recogniser)]);
+  return t('demoEyesUpscaled', [px, fixed(recogniser / eyes), String(recogniser)]);
 }
 
 // Where this face's inter-eye distance sits among the sizes that matter (4-128 px, log scale:
@@ -118,7 +118,8 @@ function eyeScale(eyes) {
   const W = 340;
   const x = (px) => 10 + (Math.log2(Math.min(128, Math.max(4, px)) / 4) / 5) * (W - 20);
   const root = svg('svg', { viewBox: `0 0 ${W} 80`, width: W, height: 80, role: 'img', class: 'scale' });
-  root.setAttribute('aria-label', t('demoScaleLabel', [String(Math.round(eyes))]));
+  root.setAttribute('aria-label', t('demoScaleLabel',
+    [String(Math.round(eyes)), String(limits.recogniser_eye_distance), String(limits.large_eye_distance)]));
   root.append(svg('rect', { x: 10, y: 28, width: W - 20, height: 8, rx: 4, class: 'scale-bar' }));
   // Labels on two rows so neighbouring ticks never overlap.
   const ticks = [[HUMAN_CHANCE_EYES, 'demoScaleHuman', 54], [limits.recogniser_eye_distance, 'demoScaleRecogniser', 72],

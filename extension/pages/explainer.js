@@ -1,22 +1,11 @@
 // The explainer page: shows the article in the page's language and writes the GDPR request
 // letter. Works as an extension page and served over http (no extension API needed).
 // DOM APIs and textContent only; nothing typed is stored or sent anywhere.
-import { pageLanguage, translator } from './i18n.js';
+import { loadMessages, loadPart, localise, pageLanguage, translator } from './i18n.js';
 
 const params = new URLSearchParams(location.search);
 
 function showLanguage(lang) {
-  document.documentElement.lang = lang;
-  for (const article of document.querySelectorAll('main > article[lang]')) {
-    article.hidden = article.lang !== lang;
-  }
-  for (const el of document.querySelectorAll('[data-lang]')) {
-    el.hidden = el.dataset.lang !== lang;
-  }
-  const labelKey = `label${lang[0].toUpperCase()}${lang.slice(1)}`;
-  for (const el of document.querySelectorAll('[data-label-en]')) {
-    el.setAttribute('aria-label', el.dataset[labelKey] ?? el.dataset.labelEn);
-  }
   // The language links keep the other parameters (e.g. projector mode).
   for (const link of document.querySelectorAll('.lang-switch a[hreflang]')) {
     const next = new URLSearchParams(params);
@@ -112,13 +101,18 @@ function setUpLetter(form, w) {
   update();
 }
 
+// The page in its language (i18n.js decides which): the article from explainer/<lang>.html,
+// the frame's few words from _locales, the letter in the article's language.
 async function main() {
   if (params.get('projector') === '1') document.documentElement.classList.add('projector');
-  showLanguage(pageLanguage());
-  for (const article of document.querySelectorAll('main > article[lang]')) {
-    const w = await translator(article.lang);
-    for (const form of article.querySelectorAll('form[data-letter]')) setUpLetter(form, w);
-  }
+  const lang = pageLanguage();
+  await loadMessages().catch(() => {});
+  localise();
+  document.documentElement.lang = lang;
+  document.getElementById('content').append(...await loadPart('explainer', lang));
+  showLanguage(lang);
+  const w = await translator(lang);
+  for (const form of document.querySelectorAll('main > article form[data-letter]')) setUpLetter(form, w);
   document.documentElement.dataset.ready = 'true';
 }
 

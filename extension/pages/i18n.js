@@ -66,6 +66,15 @@ export async function translator(lang) {
   return (key, substitutions) => (messages[key] ? format(messages[key], substitutions) : key);
 }
 
+// A page's long text in one language (`<name>/<lang>.html` beside the pages): parsed, never
+// run (DOMParser), and returned as nodes of this document. For the explainer's article.
+export async function loadPart(name, lang) {
+  const code = SUPPORTED.includes(lang) ? lang : 'en';
+  const res = await fetch(new URL(`${name}/${code}.html`, import.meta.url));
+  const parsed = new DOMParser().parseFromString(await res.text(), 'text/html');
+  return [...parsed.body.children].map((node) => document.importNode(node, true));
+}
+
 export function t(key, substitutions) {
   if (served) return served[key] ? format(served[key], substitutions) : key;
   return (inExtension && api.i18n.getMessage(key, substitutions)) || key;
