@@ -499,3 +499,22 @@ fn extended_xmp_split_across_segments_is_stripped() {
     assert_eq!(after.get("XMP-photoshop:Headline"), Some(&Value::from("Kept")));
     assert!(jpeg_scan(&out) == jpeg_scan(&d));
 }
+
+#[test]
+fn a_decompression_bomb_is_too_large_from_its_header() {
+    // 30,000 x 30,000 RGB declared in a 60-byte file: 900 MP, never to be decoded.
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&30_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&30_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(png_chunk(b"IHDR", &ihdr));
+    png.extend(png_chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]));
+    png.extend(png_chunk(b"IEND", &[]));
+    let i = inspect(&png).unwrap();
+    assert_eq!(i.pixels, Some(900_000_000));
+    assert!(i.too_large && !i.can_mask);
+    assert_eq!(i.mask_blocker, Some("image_too_large"));
+    let small = inspect(&photo("astronaut.png")).unwrap();
+    assert!(!small.too_large);
+}

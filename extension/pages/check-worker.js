@@ -45,6 +45,9 @@ async function check({ file, sensitivity }) {
   const hasLocation = Boolean(result.meta?.has_location);
   let decoded;
   try {
+    // Size first: a picture the header says is too large (a decompression bomb declares
+    // billions of pixels in a few bytes) is never decoded.
+    if (result.meta?.too_large) throw Object.assign(new Error('too large'), { code: 'image_too_large' });
     decoded = await decode(file);
   } catch (err) {
     result.error = codeOf(err, 'decode_failed');

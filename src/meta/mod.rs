@@ -145,6 +145,9 @@ pub struct Inspection {
     pub can_mask: bool,
     /// Why masking is refused: an [`ErrorCode`] string.
     pub mask_blocker: Option<&'static str>,
+    /// The header declares more pixels than the engine accepts ([`MAX_PIXELS`]): the picture is
+    /// never decoded (a decompression bomb declares billions of pixels in a few bytes).
+    pub too_large: bool,
 }
 
 impl Inspection {
@@ -186,6 +189,7 @@ impl Inspection {
         } else {
             None
         };
+        self.too_large = self.pixels.is_some_and(|p| p > MAX_PIXELS);
         self.can_mask = blocker.is_none();
         self.mask_blocker = blocker.map(ErrorCode::code);
     }

@@ -1,0 +1,208 @@
+// Hostile and odd files, end to end in Chromium: each gets the right verdict or the fail-open
+// notice within the bounds, the page gets what the rule says, nothing hangs, and the next pick
+// is checked. The files are made here from the public-domain astronaut photo
+// (tests/fixtures/photos/LICENSES.md): zero bytes, a truncated JPEG, a decompression bomb (a
+// 60-byte PNG declaring 30,000 x 30,000), a 16-bit PNG, an SVG named .jpg, a JPEG named .png and
+// a JPEG with a 60 kB EXIF block and a location.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, afterEach, before, test } from 'node:test';
+import { deflateSync } from 'node:zlib';
+
+import { chromiumWithExtension } from '../lib/chromium.mjs';
+import { waitFor } from '../lib/common.mjs';
+import { FACE, NO_FACE, chooseFiles, sha256 } from '../lib/hold.mjs';
+import { noticeShown } from '../lib/policy.mjs';
+
+let env;
+let server;
+let browser;
+let scratch;
+let page;
+const files = {};
+
+// A PNG chunk with its CRC.
+function chunk(kind, data) {
+  let crc = ~0;
+  for (const b of Buffer.concat([Buffer.from(kind), data])) {
+    crc ^= b;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (0xedb88320 ^ (crc >>> 1)) : crc >>> 1;
+  }
+  const out = Buffer.alloc(12 + data.length);
+  out.writeUInt32BE(data.length, 0);
+  out.write(kind, 4, 'latin1');
+  data.copy(out, 8);
+  out.writeUInt32BE((~crc) >>> 0, 8 + data.length);
+  return out;
+}
+
+function png(width, height, bitDepth, rows) {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = bitDepth;
+  ihdr[9] = 2; // RGB
+  return Buffer.concat([
+    Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+// The astronaut as JPEG bytes and as RGBA pixels, from the browser.
+async function astronaut() {
+  const p = await browser.context.newPage();
+  await p.goto(server.url('/plain.html'));
+  const out = await p.evaluate(async (data) => {
+    const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))]));
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(bitmap, 0, 0);
+    const b64 = (u8) => {
+      let s = '';
+      for (let i = 0; i < u8.length; i += 32768) s += String.fromCharCode(...u8.subarray(i, i + 32768));
+      return btoa(s);
+    };
+    const jpeg = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 })).arrayBuffer());
+    return { jpeg: b64(jpeg), rgba: b64(ctx.getImageData(0, 0, bitmap.width, bitmap.height).data), width: bitmap.width, height: bitmap.height };
+  }, readFileSync(FACE).toString('base64'));
+  await p.close();
+  return { jpeg: Buffer.from(out.jpeg, 'base64'), rgba: Buffer.from(out.rgba, 'base64'), width: out.width, height: out.height };
+}
+
+before(async () => {
+  env = await chromiumWithExtension('hostile-files');
+  ({ server, browser, scratch } = env);
+  const { jpeg, rgba, width, height } = await astronaut();
+  const write = (name, bytes) => {
+    files[name] = join(scratch.dir, name);
+    writeFileSync(files[name], bytes);
+  };
+  write('empty.jpg', Buffer.alloc(0));
+  write('truncated.jpg', jpeg.subarray(0, Math.floor(jpeg.length * 0.4)));
+  const bombRows = Buffer.alloc(0);
+  write('bomb.png', png(30000, 30000, 8, bombRows));
+  // 16 bits per channel: each 8-bit value v stored as v * 257, rows with filter byte 0.
+  const rows = Buffer.alloc(height * (1 + width * 6));
+  for (let y = 0; y < height; y++) {
+    const row = y * (1 + width * 6);
+    for (let x = 0; x < width; x++) {
+      for (let c = 0; c < 3; c++) rows.writeUInt16BE(rgba[(y * width + x) * 4 + c] * 257, row + 1 + x * 6 + c * 2);
+    }
+  }
+  write('deep.png', png(width, height, 16, rows));
+  write('drawing.jpg', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><circle cx="32" cy="32" r="30"/></svg>'));
+  write('renamed.png', jpeg);
+  write('big-exif.jpg', jpeg);
+  execFileSync('exiftool', ['-q', '-overwrite_original', `-UserComment=${'x'.repeat(60000)}`,
+    '-GPSLatitude=48.8584', '-GPSLatitudeRef=N', '-GPSLongitude=2.2945', '-GPSLongitudeRef=E', files['big-exif.jpg']]);
+});
+
+after(() => env?.close());
+
+afterEach(async () => {
+  await page?.close();
+  page = null;
+  server.clearUploads();
+});
+
+const guard = () => page.frames().find((f) => f.url().includes('/pages/guard.html'));
+
+// Picks `path` and waits for either the warning or the release to the page; returns { frame }
+// or { released: true } and how long it took.
+async function pickAndWait(path) {
+  page = await browser.context.newPage();
+  await page.goto(server.url('/composers/instant.html'));
+  const started = Date.now();
+  // Files from disk (a trusted pick): the browser types them by their names' extensions.
+  await chooseFiles(page, () => page.click('#photo'), [path]);
+  const outcome = await waitFor(async () => {
+    const frame = guard();
+    if (frame && await frame.isVisible('#dialog').catch(() => false)) return { frame };
+    if (await page.evaluate(() => document.documentElement.dataset.released === '1')) return { released: true };
+    return null;
+  }, { timeoutMs: 12000, what: 'a warning or the release' });
+  return { ...outcome, ms: Date.now() - started };
+}
+
+// The next pick on the same page is checked normally: a photo without a face goes through.
+async function nextPickWorks() {
+  server.clearUploads();
+  await page.evaluate(() => delete document.documentElement.dataset.uploadStatus);
+  await chooseFiles(page, () => page.click('#photo'), [NO_FACE]);
+  await page.waitForSelector('html[data-upload-status="uploaded 1"]', { timeout: 15000 });
+  assert.equal(server.uploads()[0].sha256, sha256(readFileSync(NO_FACE)));
+}
+
+async function failedOpen(name, path) {
+  const outcome = await pickAndWait(path);
+  console.log(`# ${name}: ${outcome.released ? 'released' : 'warning'} after ${outcome.ms} ms`);
+  assert.equal(outcome.released, true, `${name} opened a warning`);
+  await page.waitForSelector('html[data-upload-status="uploaded 1"]');
+  assert.equal(server.uploads()[0].sha256, sha256(readFileSync(path)), 'the original goes through unchanged');
+  await noticeShown(page, /could not be checked/);
+  await nextPickWorks();
+}
+
+test('zero bytes: released unchanged with a notice; the next pick works', async () => {
+  await failedOpen('zero bytes', files['empty.jpg']);
+});
+
+test('a decompression bomb (60 bytes declaring 30,000 x 30,000) is never decoded: released with a notice, quickly', async () => {
+  await failedOpen('decompression bomb', files['bomb.png']);
+});
+
+test('an SVG named .jpg: released unchanged with a notice', async () => {
+  await failedOpen('SVG named .jpg', files['drawing.jpg']);
+});
+
+test('a truncated JPEG: checked as far as it decodes, or released with a notice; never stuck', async () => {
+  const outcome = await pickAndWait(files['truncated.jpg']);
+  console.log(`# truncated JPEG: ${outcome.frame ? 'warning' : 'released'} after ${outcome.ms} ms`);
+  if (outcome.frame) {
+    await outcome.frame.click('#cancel');
+    await page.waitForFunction(() => document.documentElement.dataset.released === '1');
+    assert.deepEqual(server.uploads(), []);
+  } else {
+    await noticeShown(page, /could not be checked/);
+  }
+  await nextPickWorks();
+});
+
+test('a 16-bit PNG: the face warns, masking is refused (the copy would lose the depth) and said so', async () => {
+  const outcome = await pickAndWait(files['deep.png']);
+  assert.ok(outcome.frame, 'no warning for the 16-bit astronaut');
+  const { frame } = outcome;
+  assert.match(await frame.textContent('#dialog-summary'), /shows 1 face/);
+  assert.equal(await frame.isDisabled('input[data-face="0"]'), true);
+  assert.match(await frame.textContent('#photos'), /cannot be masked|can't be masked|cannot mask/i);
+  await frame.click('#cancel');
+  await page.waitForFunction(() => document.documentElement.dataset.released === '1');
+  assert.deepEqual(server.uploads(), []);
+  await nextPickWorks();
+});
+
+test('a JPEG named .png: warned, and the protected copy is written as the JPEG it is, under its name', async () => {
+  const outcome = await pickAndWait(files['renamed.png']);
+  assert.ok(outcome.frame, 'no warning for the renamed astronaut');
+  await outcome.frame.click('#protect');
+  await page.waitForSelector('html[data-upload-status="uploaded 1"]');
+  const bytes = server.uploadBytes(0);
+  assert.equal(server.uploads()[0].filename, 'renamed.png');
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xff, 0xd8, 0xff], 'not a JPEG');
+  assert.notEqual(server.uploads()[0].sha256, sha256(readFileSync(files['renamed.png'])));
+  await nextPickWorks();
+});
+
+test('a JPEG with a 60 kB EXIF block and a location: warned, and the protected copy has no location', async () => {
+  const outcome = await pickAndWait(files['big-exif.jpg']);
+  assert.ok(outcome.frame, 'no warning');
+  assert.match(await outcome.frame.textContent('#photos'), /48\.858/);
+  await outcome.frame.click('#protect');
+  await page.waitForSelector('html[data-upload-status="uploaded 1"]');
+  const out = join(scratch.dir, 'received-big-exif.jpg');
+  writeFileSync(out, server.uploadBytes(0));
+  const tags = JSON.parse(execFileSync('exiftool', ['-j', '-G1', '-a', '-n', out], { encoding: 'utf8' }))[0];
+  assert.deepEqual(Object.keys(tags).filter((k) => /GPS/i.test(k)), []);
+  await nextPickWorks();
+});
