@@ -1,0 +1,121 @@
+// Big photos through the real extension (figures, not a test):
+//   node tests/e2e/bench/large-photos.mjs [MP ...]        default: 12 48
+// For each size, a JPEG is made in the browser from the public-domain group sample
+// (extension/samples/group.jpg) tiled to that many megapixels, then picked in a composer page
+// of the test build. Printed per photo, in one run:
+//   decode ms     the browser's own createImageBitmap of the file, drawn at full size (the floor)
+//   warning ms    from the pick to the warning on screen
+//   protect ms    from "protect" to the upload of the masked copy
+//   peak MB       peak resident memory added by the browser's processes during the check and
+//                 during the protected copy (sum of VmRSS over this browser's processes, read
+//                 from /proc every 100 ms, minus the level just before the pick)
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { chromiumWithExtension } from '../lib/chromium.mjs';
+import { ROOT, waitFor } from '../lib/common.mjs';
+import { chooseFiles, warningShown } from '../lib/hold.mjs';
+
+const sizes = (process.argv.slice(2).length ? process.argv.slice(2) : ['12', '48']).map(Number);
+
+// Resident memory of every process of this browser (its profile folder is in each command line).
+function browserRssMb(profileMark) {
+  let kb = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+      if (!cmd.includes('chromium') || !cmd.includes(profileMark)) continue;
+      const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'));
+      if (rss) kb += Number(rss[1]);
+    } catch { /* gone */ }
+  }
+  return kb / 1024;
+}
+
+// Samples memory until stop() and returns the peak over `base`.
+function sampler(profileMark) {
+  const base = browserRssMb(profileMark);
+  let peak = base;
+  const timer = setInterval(() => { peak = Math.max(peak, browserRssMb(profileMark)); }, 100);
+  return { stop: () => { clearInterval(timer); peak = Math.max(peak, browserRssMb(profileMark)); return peak - base; } };
+}
+
+const env = await chromiumWithExtension('large-photos');
+const { server, browser, scratch } = env;
+// The browser's processes all carry the temporary profile's folder name.
+const profileMark = 'byp-chromium-profile-';
+try {
+  const maker = await browser.context.newPage();
+  await maker.goto(server.url('/plain.html'));
+  const rows = [];
+  for (const mp of sizes) {
+    // Tiles of the group photo, as a landscape 4:3 JPEG of `mp` megapixels.
+    const b64 = await maker.evaluate(async ([data, megapixels]) => {
+      const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))]));
+      const width = Math.round(Math.sqrt(megapixels * 1e6 * 4 / 3));
+      const height = Math.round(width * 3 / 4);
+      const canvas = new OffscreenCanvas(width, height);
+      const ctx = canvas.getContext('2d');
+      const tileW = Math.ceil(width / 4);
+      const tileH = Math.round(tileW * bitmap.height / bitmap.width);
+      for (let y = 0; y < height; y += tileH) for (let x = 0; x < width; x += tileW) ctx.drawImage(bitmap, x, y, tileW, tileH);
+      const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 })).arrayBuffer());
+      let s = '';
+      for (let i = 0; i < bytes.length; i += 32768) s += String.fromCharCode(...bytes.subarray(i, i + 32768));
+      return btoa(s);
+    }, [readFileSync(join(ROOT, 'extension', 'samples', 'group.jpg')).toString('base64'), mp]);
+    const path = join(scratch.dir, `group-${mp}mp.jpg`);
+    writeFileSync(path, Buffer.from(b64, 'base64'));
+
+    const page = await browser.context.newPage();
+    await page.goto(server.url('/composers/instant.html'));
+    // The floor: the browser's own decode of the same file, in the same page.
+    const decodeMs = await page.evaluate(async (data) => {
+      const blob = new Blob([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], { type: 'image/jpeg' });
+      const t = performance.now();
+      const bitmap = await createImageBitmap(blob);
+      // Drawing it at full size forces the whole decode (Chromium may defer it, or decode a
+      // JPEG at a reduced scale for a small target).
+      new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d').drawImage(bitmap, 0, 0);
+      const ms = performance.now() - t;
+      bitmap.close();
+      return ms;
+    }, b64);
+    await page.waitForTimeout(1500);
+    const checking = sampler(profileMark);
+    const picked = Date.now();
+    await chooseFiles(page, () => page.click('#photo'), [path]);
+    let frame = null;
+    let outcome = 'warning';
+    try {
+      frame = await warningShown(page);
+    } catch {
+      outcome = (await page.evaluate(() => document.documentElement.dataset.uploadStatus ?? 'nothing'));
+    }
+    const warningMs = Date.now() - picked;
+    const checkPeak = checking.stop();
+    let protectMs = null;
+    let protectPeak = null;
+    if (frame) {
+      const protecting = sampler(profileMark);
+      const t = Date.now();
+      await frame.click('#protect');
+      await waitFor(() => page.evaluate(() => document.documentElement.dataset.uploadStatus ?? null), { timeoutMs: 120000, what: 'the upload' });
+      protectMs = Date.now() - t;
+      protectPeak = protecting.stop();
+    }
+    rows.push({ mp, bytes: Buffer.byteLength(b64, 'base64'), decodeMs, warningMs, outcome, checkPeak, protectMs, protectPeak });
+    await page.close();
+    server.clearUploads();
+  }
+  console.log('photo     file MB  decode ms  pick-to-warning ms (x decode)  protect ms  peak MB (check / protect)  outcome');
+  for (const r of rows) {
+    console.log([
+      `${r.mp} MP`.padEnd(9), (r.bytes / 1e6).toFixed(1).padStart(7), r.decodeMs.toFixed(0).padStart(10),
+      `${r.warningMs} (${(r.warningMs / r.decodeMs).toFixed(1)}x)`.padStart(30), String(r.protectMs ?? '-').padStart(11),
+      `${r.checkPeak.toFixed(0)} / ${r.protectPeak?.toFixed(0) ?? '-'}`.padStart(26), ` ${r.outcome}`,
+    ].join(' '));
+  }
+} finally {
+  await env.close();
+}
