@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 
 import { ROOT, tempDir, waitFor } from '../lib/common.mjs';
-import { firefoxWithExtension, geckodriverSkip } from '../lib/firefox.mjs';
+import { firefoxWithExtension, geckodriverSkip, intoWarning } from '../lib/firefox.mjs';
 import { CAMERA, FACE, sha256 } from '../lib/hold.mjs';
 
 const skip = geckodriverSkip();
@@ -47,21 +47,6 @@ async function pick(path, { fresh = true } = {}) {
   await firefox.sendKeys(await firefox.find('#photo'), path);
 }
 
-// Waits for the warning and leaves the driver inside the guard frame.
-async function intoWarning() {
-  await waitFor(async () => {
-    try {
-      await inGuard();
-    } catch {
-      return null;
-    }
-    const open = await firefox.execute("const b = document.getElementById('backdrop'); return b && !b.hidden ? true : null");
-    if (open) return true;
-    await top();
-    return null;
-  }, { timeoutMs: 30000, what: 'the warning in the guard frame' });
-}
-
 const visible = (id) => firefox.execute(`const e = document.getElementById('${id}'); return Boolean(e && !e.hidden && e.getClientRects().length)`);
 const click = async (id) => firefox.click(await firefox.find(`#${id}`));
 
@@ -77,7 +62,7 @@ const BREAK_FIXES = `
 
 test('firefox: a protected copy that cannot be made posts nothing; "post the original" posts the original', { skip }, async () => {
   await pick(FACE);
-  await intoWarning();
+  await intoWarning(firefox);
   await firefox.execute(BREAK_FIXES);
   await click('protect');
   await waitFor(async () => (server.uploads().length > 0 || await visible('fix-error') ? true : null), { what: 'the fix error' });
@@ -90,7 +75,7 @@ test('firefox: a protected copy that cannot be made posts nothing; "post the ori
   assert.deepEqual(server.uploads(), []);
 
   await pick(FACE, { fresh: false });
-  await intoWarning();
+  await intoWarning(firefox);
   await click('protect');
   await waitFor(async () => ((await visible('fix-error')) ? true : null), { what: 'the fix error' });
   await click('original');
@@ -114,7 +99,7 @@ const KILLS = {
 for (const [how, kill] of Object.entries(KILLS)) {
   test(`firefox: guard ${how} while the warning is up: overlay gone within 2 s, original released, next pick checked`, { skip }, async () => {
     await pick(FACE);
-    await intoWarning();
+    await intoWarning(firefox);
     await top();
     assert.equal(await overlayUp(), true);
     const killedAt = Date.now();
@@ -125,7 +110,7 @@ for (const [how, kill] of Object.entries(KILLS)) {
     assert.equal(server.uploads()[0].sha256, sha256(readFileSync(FACE)));
     server.clearUploads();
     await pick(CAMERA, { fresh: false });
-    await intoWarning();
+    await intoWarning(firefox);
     await click('anyway');
     await top();
     await waitFor(() => (server.uploads().length === 1 ? true : null), { what: 'the next upload' });
@@ -135,7 +120,7 @@ for (const [how, kill] of Object.entries(KILLS)) {
 
 test('firefox: a HEIC with a location gets the location-only warning, and "remove location" leaves none', { skip }, async () => {
   await pick(HEIC_GPS);
-  await intoWarning();
+  await intoWarning(firefox);
   assert.match(await firefox.execute("return document.getElementById('photos').textContent"), /faces could not be checked/);
   await click('protect');
   await top();

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { after, afterEach, before, test } from 'node:test';
 
 import { waitFor } from '../lib/common.mjs';
-import { firefoxWithExtension, geckodriverSkip } from '../lib/firefox.mjs';
+import { firefoxWithExtension, geckodriverSkip, intoWarning } from '../lib/firefox.mjs';
 import { FACE, NO_FACE, sha256 } from '../lib/hold.mjs';
 
 const skip = geckodriverSkip();
@@ -30,24 +30,9 @@ async function pick(path) {
   await firefox.sendKeys(await firefox.find('#photo'), path);
 }
 
-// Switches into the guard frame once its warning is on screen.
-async function intoWarning() {
-  await waitFor(async () => {
-    try {
-      await firefox.frame(0);
-    } catch {
-      return null;
-    }
-    const open = await firefox.execute("const b = document.getElementById('backdrop'); return b && !b.hidden ? true : null");
-    if (open) return true;
-    await firefox.frame(null);
-    return null;
-  }, { timeoutMs: 30000, what: 'the warning in the guard frame' });
-}
-
 test('firefox: "post anyway" uploads the original bytes, nothing before', { skip }, async () => {
   await pick(FACE);
-  await intoWarning();
+  await intoWarning(firefox);
   assert.match(await firefox.execute("return document.getElementById('dialog').textContent"), /1 face/);
   assert.deepEqual(server.uploads(), []);
   await firefox.click(await firefox.find('#anyway'));
@@ -58,7 +43,7 @@ test('firefox: "post anyway" uploads the original bytes, nothing before', { skip
 
 test('firefox: "protect and post" uploads a masked PNG with the same name', { skip }, async () => {
   await pick(FACE);
-  await intoWarning();
+  await intoWarning(firefox);
   await firefox.click(await firefox.find('#protect'));
   await firefox.frame(null);
   await waitFor(async () => ((await status()) === 'uploaded 1' ? true : null), { what: 'the upload' });

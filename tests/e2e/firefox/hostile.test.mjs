@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 
 import { waitFor } from '../lib/common.mjs';
-import { firefoxWithExtension, geckodriverSkip } from '../lib/firefox.mjs';
+import { firefoxWithExtension, geckodriverSkip, intoWarning } from '../lib/firefox.mjs';
 import { FACE } from '../lib/hold.mjs';
 
 const skip = geckodriverSkip();
@@ -34,24 +34,10 @@ async function composerWithSpy() {
 
 const learnt = () => firefox.execute('return window.__spy.seen');
 
-async function warningOpen() {
-  await waitFor(async () => {
-    try {
-      await firefox.frame(0);
-    } catch {
-      return null;
-    }
-    const open = await firefox.execute("const b = document.getElementById('backdrop'); return b && !b.hidden ? true : null");
-    if (open) return true;
-    await firefox.frame(null);
-    return null;
-  }, { timeoutMs: 30000, what: 'the warning in the guard frame' });
-}
-
 test('firefox: a hostile page learns nothing of the held photo, before the decision or after cancel', { skip }, async () => {
   await composerWithSpy();
   await firefox.sendKeys(await firefox.find('#photo'), FACE);
-  await warningOpen();
+  await intoWarning(firefox);
   await firefox.frame(null);
   await new Promise((ok) => setTimeout(ok, 300));
   assert.deepEqual(await learnt(), [], 'the page read the held photo before the decision');

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 
 import { waitFor } from '../lib/common.mjs';
-import { firefoxWithExtension, geckodriverSkip } from '../lib/firefox.mjs';
+import { firefoxWithExtension, geckodriverSkip, intoWarning } from '../lib/firefox.mjs';
 import { FACE, sha256 } from '../lib/hold.mjs';
 
 const skip = geckodriverSkip();
@@ -32,17 +32,7 @@ test('firefox: on a strict-CSP page that cannot run WebAssembly, a photo is stil
   assert.match(pageWasm, /^blocked: CompileError$/);
 
   await firefox.sendKeys(await firefox.find('#photo'), FACE);
-  await waitFor(async () => {
-    try {
-      await firefox.frame(0);
-    } catch {
-      return null;
-    }
-    const open = await firefox.execute("const b = document.getElementById('backdrop'); return b && !b.hidden ? true : null");
-    if (open) return true;
-    await firefox.frame(null);
-    return null;
-  }, { timeoutMs: 30000, what: 'the warning in the guard frame' });
+  await intoWarning(firefox);
   assert.match(await firefox.execute("return document.getElementById('dialog').textContent"), /1 face/);
   assert.deepEqual(server.uploads(), [], 'nothing may be uploaded before the decision');
   await firefox.click(await firefox.find('#anyway'));

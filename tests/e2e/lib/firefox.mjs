@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 import { startServer } from '../server.mjs';
-import { tempDir, testBuild } from './common.mjs';
+import { tempDir, testBuild, waitFor } from './common.mjs';
 
 export const FIREFOX = process.env.FIREFOX_BIN ?? '/usr/bin/firefox-esr';
 
@@ -179,4 +179,20 @@ export async function firefoxWithExtension() {
     throw err;
   }
   return { server, firefox, close };
+}
+
+// Waits until the warning is on screen in the guard frame (the page's first frame) and leaves
+// the driver inside that frame.
+export async function intoWarning(firefox) {
+  await waitFor(async () => {
+    try {
+      await firefox.frame(0);
+    } catch {
+      return null;
+    }
+    const open = await firefox.execute("const b = document.getElementById('backdrop'); return b && !b.hidden ? true : null");
+    if (open) return true;
+    await firefox.frame(null);
+    return null;
+  }, { timeoutMs: 30000, what: 'the warning in the guard frame' });
 }

@@ -96,17 +96,22 @@ export function setFirefoxManagedStorage(addonId, values) {
 export async function noticesOn(page) {
   const cdp = await page.context().newCDPSession(page);
   try {
-    const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
-    const texts = [];
-    const walk = (node) => {
-      if (node.nodeType === 3 && node.nodeValue.startsWith('Before You Post:')) texts.push(node.nodeValue);
-      for (const child of [...(node.children ?? []), ...(node.shadowRoots ?? [])]) walk(child);
-    };
-    walk(root);
-    return texts;
+    return await noticesIn(cdp);
   } finally {
     await cdp.detach().catch(() => {});
   }
+}
+
+// The same through a DevTools session of the page that the caller holds.
+export async function noticesIn(cdp) {
+  const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
+  const texts = [];
+  const walk = (node) => {
+    if (node.nodeType === 3 && node.nodeValue.startsWith('Before You Post:')) texts.push(node.nodeValue);
+    for (const child of [...(node.children ?? []), ...(node.shadowRoots ?? [])]) walk(child);
+  };
+  walk(root);
+  return texts;
 }
 
 // Waits for a notice matching `pattern` and returns its text.

@@ -11,7 +11,7 @@ import { after, afterEach, before, test } from 'node:test';
 import { chromiumWithExtension } from '../lib/chromium.mjs';
 import { waitFor } from '../lib/common.mjs';
 import { CAMERA, FACE, NO_FACE, assertUploaded, chooseFiles, fileSha, guardFrame, warningShown } from '../lib/hold.mjs';
-import { noticeShown } from '../lib/policy.mjs';
+import { noticeShown, noticesIn } from '../lib/policy.mjs';
 
 let env;
 let server;
@@ -180,16 +180,7 @@ async function rawSession(p) {
       await cdp.send('Input.dispatchKeyEvent', { type: 'keyDown', key, code, windowsVirtualKeyCode: key === 'Escape' ? 27 : 13 });
       await cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', key, code, windowsVirtualKeyCode: key === 'Escape' ? 27 : 13 });
     },
-    async notices() {
-      const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
-      const texts = [];
-      const walk = (node) => {
-        if (node.nodeType === 3 && node.nodeValue.startsWith('Before You Post:')) texts.push(node.nodeValue);
-        for (const child of [...(node.children ?? []), ...(node.shadowRoots ?? [])]) walk(child);
-      };
-      walk(root);
-      return texts;
-    },
+    notices: () => noticesIn(cdp),
   };
 }
 
