@@ -208,6 +208,31 @@ async function within(ms, fn, what) {
   return Date.now() - started;
 }
 
+// The guard is gone with nothing chosen: the overlay goes within 2 s and the fail-open rule passes
+// the original, with a notice. Returns how long the overlay took to go.
+async function originalReleasedAfterLoss(raw) {
+  const gone = await within(2000, async () => !(await raw.overlayUp()), 'the overlay to go');
+  await within(5000, async () => server.uploads().length === 1, 'the original to be released');
+  assertUploaded(server, [FACE]);
+  assert.equal(await raw.released(), 1);
+  await within(5000, async () => (await raw.notices()).some((t) => /check stopped before a decision/.test(t)), 'the notice');
+  server.clearUploads();
+  return gone;
+}
+
+// The next pick in this tab gets a real check: the warning comes up and answers the keyboard
+// (Escape cancels, nothing is sent). Returns how long the warning took.
+async function nextPickWarns(raw, photo, releasedBefore) {
+  await raw.pick(photo);
+  const next = await within(10000, () => raw.overlayUp(), 'the next warning');
+  await new Promise((ok) => setTimeout(ok, 300));
+  await raw.key('Escape');
+  await within(5000, async () => (await raw.released()) === releasedBefore + 1, 'the cancel');
+  assert.equal(await raw.overlayUp(), false);
+  assert.deepEqual(server.uploads(), []);
+  return next;
+}
+
 for (const [how, kill] of Object.entries(KILLS)) {
   test(`guard ${how} while the warning is up: overlay gone within 2 s, original released with a notice, next pick checked`, async () => {
     await openComposer();
@@ -215,25 +240,9 @@ for (const [how, kill] of Object.entries(KILLS)) {
     const frame = await pickFace();
     assert.equal(await raw.overlayUp(), true);
     await kill(frame, raw);
-    const gone = await within(2000, async () => !(await raw.overlayUp()), 'the overlay to go');
-    console.log(`# guard ${how}: overlay gone after ${gone} ms`);
-    // Nothing was chosen yet: the fail-open rule passes the original, and says so.
-    await within(5000, async () => server.uploads().length === 1, 'the original to be released');
-    assertUploaded(server, [FACE]);
-    assert.equal(await raw.released(), 1);
-    await within(5000, async () => (await raw.notices()).some((t) => /check stopped before a decision/.test(t)), 'the notice');
-    server.clearUploads();
-
-    // The next pick in this tab gets a fresh guard and a real check: the warning comes up (and
-    // answers the keyboard: Escape cancels).
-    await raw.pick(CAMERA);
-    const next = await within(10000, () => raw.overlayUp(), 'the next warning');
-    console.log(`# guard ${how}: next warning after ${next} ms`);
-    await new Promise((ok) => setTimeout(ok, 300));
-    await raw.key('Escape');
-    await within(5000, async () => (await raw.released()) === 2, 'the cancel');
-    assert.equal(await raw.overlayUp(), false);
-    assert.deepEqual(server.uploads(), []);
+    console.log(`# guard ${how}: overlay gone after ${await originalReleasedAfterLoss(raw)} ms`);
+    // A fresh guard checks the next photo.
+    console.log(`# guard ${how}: next warning after ${await nextPickWarns(raw, CAMERA, 1)} ms`);
     await raw.cdp.detach().catch(() => {});
   });
 }
@@ -248,13 +257,7 @@ test('guard crashed between two photos: the next pick is checked by a fresh guar
   frame = await guardFrame(page);
   await KILLS.crashed(frame);
   await new Promise((ok) => setTimeout(ok, 500));
-  await raw.pick(FACE);
-  const next = await within(10000, () => raw.overlayUp(), 'the warning from a fresh guard');
-  console.log(`# guard crashed while idle: warning after ${next} ms`);
-  await new Promise((ok) => setTimeout(ok, 300));
-  await raw.key('Escape');
-  await within(5000, async () => (await raw.released()) === 2, 'the cancel');
-  assert.deepEqual(server.uploads(), []);
+  console.log(`# guard crashed while idle: warning after ${await nextPickWarns(raw, FACE, 1)} ms`);
   await raw.cdp.detach().catch(() => {});
 });
 
@@ -278,12 +281,7 @@ test('guard crashed while the protected copy is made: nothing is posted, the nex
   assert.equal(await raw.released(), 1);
   await new Promise((ok) => setTimeout(ok, 500));
   assert.deepEqual(server.uploads(), [], 'a fix was chosen: nothing may go out when the guard dies');
-  await raw.pick(CAMERA);
-  await within(10000, () => raw.overlayUp(), 'the next warning');
-  await new Promise((ok) => setTimeout(ok, 300));
-  await raw.key('Escape');
-  await within(5000, async () => (await raw.released()) === 2, 'the cancel');
-  assert.deepEqual(server.uploads(), []);
+  await nextPickWarns(raw, CAMERA, 1);
   await raw.cdp.detach().catch(() => {});
 });
 
@@ -377,14 +375,8 @@ test('extension reloaded while the warning is up: overlay gone within 2 s, origi
   const raw = await rawSession(page);
   await pickFace();
   worker().evaluate(() => chrome.runtime.reload()).catch(() => {});
-  const gone = await within(2000, async () => !(await raw.overlayUp()), 'the overlay to go');
-  console.log(`# extension reloaded: overlay gone after ${gone} ms`);
-  await within(5000, async () => server.uploads().length === 1, 'the original to be released');
-  assertUploaded(server, [FACE]);
-  assert.equal(await raw.released(), 1);
   // The orphaned content script words its notice without the extension's i18n.
-  await within(5000, async () => (await raw.notices()).some((t) => /check stopped before a decision/.test(t)), 'the notice');
-  server.clearUploads();
+  console.log(`# extension reloaded: overlay gone after ${await originalReleasedAfterLoss(raw)} ms`);
   // The orphaned content script has stopped holding: the next pick reaches the page.
   await raw.pick(CAMERA);
   await within(10000, async () => server.uploads().length === 1, 'the next pick to reach the page');
