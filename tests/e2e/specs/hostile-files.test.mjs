@@ -1,19 +1,16 @@
-// Hostile and odd files, end to end in Chromium: each gets the right verdict or the fail-open
-// notice within the bounds, the page gets what the rule says, nothing hangs, and the next pick
-// is checked. The files are made here from the public-domain astronaut photo
-// (tests/fixtures/photos/LICENSES.md): zero bytes, a truncated JPEG, a decompression bomb (a
-// 60-byte PNG declaring 30,000 x 30,000), a 16-bit PNG, an SVG named .jpg, a JPEG named .png and
-// a JPEG with a 60 kB EXIF block and a location.
+// Hostile and odd files, end to end in Chromium (Firefox: firefox/hostile-files.test.mjs): each
+// gets the right verdict or the fail-open notice within the bounds, the page gets what the rule
+// says, nothing hangs, and the next pick is checked. The files: lib/hostile-files.mjs.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
-import { deflateSync } from 'node:zlib';
 
 import { chromiumWithExtension } from '../lib/chromium.mjs';
 import { waitFor } from '../lib/common.mjs';
-import { FACE, NO_FACE, chooseFiles, sha256 } from '../lib/hold.mjs';
+import { NO_FACE, chooseFiles, sha256 } from '../lib/hold.mjs';
+import { makeHostileFiles } from '../lib/hostile-files.mjs';
 import { noticeShown } from '../lib/policy.mjs';
 
 let env;
@@ -21,81 +18,12 @@ let server;
 let browser;
 let scratch;
 let page;
-const files = {};
-
-// A PNG chunk with its CRC.
-function chunk(kind, data) {
-  let crc = ~0;
-  for (const b of Buffer.concat([Buffer.from(kind), data])) {
-    crc ^= b;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? (0xedb88320 ^ (crc >>> 1)) : crc >>> 1;
-  }
-  const out = Buffer.alloc(12 + data.length);
-  out.writeUInt32BE(data.length, 0);
-  out.write(kind, 4, 'latin1');
-  data.copy(out, 8);
-  out.writeUInt32BE((~crc) >>> 0, 8 + data.length);
-  return out;
-}
-
-function png(width, height, bitDepth, rows) {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = bitDepth;
-  ihdr[9] = 2; // RGB
-  return Buffer.concat([
-    Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
-
-// The astronaut as JPEG bytes and as RGBA pixels, from the browser.
-async function astronaut() {
-  const p = await browser.context.newPage();
-  await p.goto(server.url('/plain.html'));
-  const out = await p.evaluate(async (data) => {
-    const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))]));
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-    const ctx = canvas.getContext('2d');
-    ctx.drawImage(bitmap, 0, 0);
-    const b64 = (u8) => {
-      let s = '';
-      for (let i = 0; i < u8.length; i += 32768) s += String.fromCharCode(...u8.subarray(i, i + 32768));
-      return btoa(s);
-    };
-    const jpeg = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 })).arrayBuffer());
-    return { jpeg: b64(jpeg), rgba: b64(ctx.getImageData(0, 0, bitmap.width, bitmap.height).data), width: bitmap.width, height: bitmap.height };
-  }, readFileSync(FACE).toString('base64'));
-  await p.close();
-  return { jpeg: Buffer.from(out.jpeg, 'base64'), rgba: Buffer.from(out.rgba, 'base64'), width: out.width, height: out.height };
-}
+let files;
 
 before(async () => {
   env = await chromiumWithExtension('hostile-files');
   ({ server, browser, scratch } = env);
-  const { jpeg, rgba, width, height } = await astronaut();
-  const write = (name, bytes) => {
-    files[name] = join(scratch.dir, name);
-    writeFileSync(files[name], bytes);
-  };
-  write('empty.jpg', Buffer.alloc(0));
-  write('truncated.jpg', jpeg.subarray(0, Math.floor(jpeg.length * 0.4)));
-  const bombRows = Buffer.alloc(0);
-  write('bomb.png', png(30000, 30000, 8, bombRows));
-  // 16 bits per channel: each 8-bit value v stored as v * 257, rows with filter byte 0.
-  const rows = Buffer.alloc(height * (1 + width * 6));
-  for (let y = 0; y < height; y++) {
-    const row = y * (1 + width * 6);
-    for (let x = 0; x < width; x++) {
-      for (let c = 0; c < 3; c++) rows.writeUInt16BE(rgba[(y * width + x) * 4 + c] * 257, row + 1 + x * 6 + c * 2);
-    }
-  }
-  write('deep.png', png(width, height, 16, rows));
-  write('drawing.jpg', Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><circle cx="32" cy="32" r="30"/></svg>'));
-  write('renamed.png', jpeg);
-  write('big-exif.jpg', jpeg);
-  execFileSync('exiftool', ['-q', '-overwrite_original', `-UserComment=${'x'.repeat(60000)}`,
-    '-GPSLatitude=48.8584', '-GPSLatitudeRef=N', '-GPSLongitude=2.2945', '-GPSLongitudeRef=E', files['big-exif.jpg']]);
+  files = makeHostileFiles(scratch.dir);
 });
 
 after(() => env?.close());
