@@ -120,7 +120,11 @@
 
   const isFileInput = (el) => el instanceof HTMLInputElement && el.type === 'file';
   const fileKey = (files) => Array.from(files, (f) => `${f.name}:${f.size}:${f.lastModified}`).join('|');
-  const lastSeen = new WeakMap(); // input -> files it held last time we looked
+  // What each input showed the page before the current pick: while a pick is held, and after a
+  // cancel, the input shows exactly that again, so the page cannot read the held photo from
+  // `input.files` (many sites read it on window `focus` when the chooser closes).
+  const pageFiles = new WeakMap();
+  const noFiles = () => new DataTransfer().files;
 
   // The file input behind a trusted input/change event: the target itself, or, inside a closed
   // shadow tree, the input there whose files just changed.
@@ -137,7 +141,7 @@
     const visit = (root, depth) => {
       if (!root || depth > 16) return;
       for (const el of root.querySelectorAll('*')) {
-        if (isFileInput(el) && el.files?.length && lastSeen.get(el) !== fileKey(el.files)) found.push(el);
+        if (isFileInput(el) && el.files?.length && fileKey(pageFiles.get(el) ?? []) !== fileKey(el.files)) found.push(el);
         const inner = shadowOf(el);
         if (inner) visit(inner, depth + 1);
       }
@@ -295,11 +299,6 @@
   }
 
   // --- path 1 and 2: <input type=file>, attached, in a shadow tree, or detached --------------
-  // What each input showed the page before the current pick: while a pick is held, and after a
-  // cancel, the input shows exactly that again, so the page cannot read the held photo from
-  // `input.files` (many sites read it on window `focus` when the chooser closes).
-  const pageFiles = new WeakMap();
-  const noFiles = () => new DataTransfer().files;
 
   function onFileEvent(event) {
     if (!event.isTrusted || ours.has(event) || orphaned()) return;
@@ -314,16 +313,13 @@
     }
     const files = Array.from(input.files ?? []);
     if (!worthHolding(files)) {
-      lastSeen.set(input, fileKey(files));
       pageFiles.set(input, input.files);
       return;
     }
     event.stopImmediatePropagation();
     // Before any page listener runs (ours is the first capturing listener on window): the
     // input goes back to what it showed before the pick.
-    const before = pageFiles.get(input) ?? noFiles();
-    input.files = before;
-    lastSeen.set(input, fileKey(before));
+    input.files = pageFiles.get(input) ?? noFiles();
     swallowChange.add(input);
     // In a shadow tree `change` does not reach window: catch it on the input itself.
     if (input.getRootNode() !== document) watchInput(input);
@@ -332,7 +328,6 @@
       if (outcome.action === 'cancel') return; // the input still shows what it did before
       input.files = filesToTransfer(outcome.files).files;
       pageFiles.set(input, input.files);
-      lastSeen.set(input, fileKey(input.files));
       fire(input, new Event('input', { bubbles: true, composed: true }));
       fire(input, new Event('change', { bubbles: true }));
     });

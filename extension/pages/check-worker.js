@@ -27,7 +27,7 @@ const codeOf = (err, fallback) => (typeof err?.code === 'string' ? err.code : fa
 // location found in a file whose pixels the browser cannot decode still warns (analysis without
 // faces, `faces_checked` false), so it can be removed.
 async function check({ file, sensitivity }) {
-  const result = { meta: null, metaError: null, analysis: null, error: null, thumb: null, expanded: [] };
+  const result = { meta: null, analysis: null, error: null, thumb: null, expanded: [] };
   const options = (hasLocation) => ({ has_location: hasLocation, policy: { sensitivity } });
   let bytes;
   try {
@@ -35,9 +35,7 @@ async function check({ file, sensitivity }) {
     if (bytes.length === 0) throw Object.assign(new Error('empty'), { code: 'empty_file' });
     try {
       result.meta = engine.inspectFile(bytes);
-    } catch (err) {
-      result.metaError = codeOf(err, 'corrupt_file');
-    }
+    } catch { /* a container the engine does not read: the pixels may still decode */ }
   } catch (err) {
     result.error = codeOf(err, 'read_failed');
     return result;

@@ -7,7 +7,7 @@ import '../common/settings.js';
 import { chosenLanguage, loadMessages, localise, t } from './i18n.js';
 import { metadataRows } from './metadata.js';
 import {
-  canMask, firstStep, forcedBy, mayPostOriginal, needsFix as ticksNeedFix, strippable, ticksAfterChoice,
+  canMask, firstStep, forcedBy, mayPostOriginal, needsFix, strippable, ticksAfterChoice,
 } from './policy-rules.js';
 
 const api = globalThis.browser ?? globalThis.chrome;
@@ -98,7 +98,7 @@ const worker = {
   nextJob: 1,
   idleTimer: null,
 
-  run(request, transfer = []) {
+  run(request) {
     clearTimeout(this.idleTimer);
     if (!this.instance) {
       this.instance = new Worker(new URL('check-worker.js', import.meta.url), { type: 'module' });
@@ -108,7 +108,7 @@ const worker = {
     const job = this.nextJob++;
     return new Promise((resolve, reject) => {
       this.jobs.set(job, { resolve, reject });
-      this.instance.postMessage({ ...request, job }, transfer);
+      this.instance.postMessage({ ...request, job });
     });
   },
 
@@ -242,9 +242,6 @@ function withTimeout(promise, ms) {
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
-
-// Whether the current ticks (r.selected, r.strip) ask for any protected copy.
-const needsFix = (warned) => ticksNeedFix(warned, warned);
 
 // --- fixes ------------------------------------------------------------------------------------
 const boxOf = (face) => ({ x: face.bbox[0], y: face.bbox[1], w: face.bbox[2], h: face.bbox[3] });

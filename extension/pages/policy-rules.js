@@ -31,8 +31,9 @@ export function covers(r, { mask, strip }) {
   return (!warnsForFaces(r) || masked) && (!warnsForLocation(r) || masked || (strip && strippable(r)));
 }
 
-// Whether these ticks (one per photo) ask for a protected copy of any photo.
-export const needsFix = (warned, allTicks) =>
+// Whether these ticks (one per photo; by default the photos' own `selected` and `strip`) ask
+// for a protected copy of any photo.
+export const needsFix = (warned, allTicks = warned) =>
   warned.some((r, i) => allTicks[i].selected.size > 0 || (allTicks[i].strip && Boolean(r.meta?.has_location)));
 
 // What the policy forces, whatever the user picks ({ mask, strip }).
