@@ -6,13 +6,15 @@
 //! false_alarm_hard_negative, median_ms, images.
 //!
 //! `FACE_BENCH_WHOLE=1` runs the fine level whole, without the probe pass, for comparison.
+//! `FACE_BENCH_SCALED=1` detects as the extension does: in a copy resized (bilinear, like the
+//! browser's createImageBitmap resize) to `detection_size`, faces mapped back to the photo.
 //! `FACE_BENCH_TIMES=FILE` writes each photo's time to FILE (JSON), as the browser bench does.
 //!
 //! With `FACE_BENCH_MISSES=1`, also lists (on stderr) every image that fails hit_rate_64: its
 //! size, its largest labelled face, and the detection overlapping that face best, both among
 //! the kept detections and with the score threshold lowered to 0.05 (outside the timing).
 use before_you_post::decide::{decide, Policy};
-use before_you_post::detect::{iou, DetectOptions, Detector};
+use before_you_post::detect::{detection_size, iou, DetectOptions, Detector};
 use before_you_post::grade::grade;
 use before_you_post::raster::RgbaView;
 use serde_json::Value;
@@ -38,6 +40,7 @@ fn main() {
     let opts = DetectOptions::default();
     let policy = Policy::default();
     let list_misses = std::env::var_os("FACE_BENCH_MISSES").is_some_and(|v| v != "0");
+    let scaled = std::env::var_os("FACE_BENCH_SCALED").is_some_and(|v| v != "0");
     let low_opts = DetectOptions { score_threshold: 0.05, ..DetectOptions::default() };
 
     let (mut band_hit, mut band_total) = ([0usize; 6], [0usize; 6]);
@@ -66,7 +69,15 @@ fn main() {
         images += 1;
         let (w, h) = img.dimensions();
         let t = Instant::now();
-        let dets = detector.detect(RgbaView::new(img.as_raw(), w, h).expect("view"), &opts);
+        let dets = match detection_size(w, h) {
+            (dw, dh) if scaled && (dw, dh) != (w, h) => {
+                let small = image::imageops::resize(&img, dw, dh, image::imageops::FilterType::Triangle);
+                let (sx, sy) = (w as f32 / dw as f32, h as f32 / dh as f32);
+                let found = detector.detect(RgbaView::new(small.as_raw(), dw, dh).expect("view"), &opts.scaled(1.0 / sx));
+                found.iter().map(|d| d.scaled(sx, sy)).collect()
+            }
+            _ => detector.detect(RgbaView::new(img.as_raw(), w, h).expect("view"), &opts),
+        };
         let reports: Vec<_> = dets.iter().map(grade).collect();
         let verdict = decide(&reports, false, &policy);
         times.push(t.elapsed().as_secs_f64() * 1e3);

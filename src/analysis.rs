@@ -24,9 +24,17 @@ pub struct Analysis {
 
 /// Analyses a photo's pixels; `has_location` comes from its metadata.
 pub fn analyze(detector: &Detector, image: RgbaView<'_>, has_location: bool, opts: &DetectOptions, policy: &Policy) -> Analysis {
-    let faces: Vec<FaceReport> = detector.detect(image, opts).iter().map(grade).collect();
+    analyze_scaled(detector, image, (image.width(), image.height()), has_location, opts, policy)
+}
+
+/// Analyses a `photo` (width, height) from a smaller copy of its pixels, `image`, decoded at
+/// [`crate::detect::detection_size`]: faces are found in the copy and reported, graded and
+/// decided on in photo pixels, as if the whole photo had been given.
+pub fn analyze_scaled(detector: &Detector, image: RgbaView<'_>, photo: (u32, u32), has_location: bool, opts: &DetectOptions, policy: &Policy) -> Analysis {
+    let (sx, sy) = (photo.0 as f32 / image.width() as f32, photo.1 as f32 / image.height() as f32);
+    let faces: Vec<FaceReport> = detector.detect(image, &opts.scaled(1.0 / sx)).iter().map(|d| grade(&d.scaled(sx, sy))).collect();
     let verdict = decide(&faces, has_location, policy);
-    Analysis { width: image.width(), height: image.height(), faces, verdict, faces_checked: true }
+    Analysis { width: photo.0, height: photo.1, faces, verdict, faces_checked: true }
 }
 
 /// The verdict for a photo whose pixels could not be decoded: only its metadata counts, so a

@@ -16,5 +16,5 @@ pub mod raster;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-pub use analysis::{analyze, Analysis};
+pub use analysis::{analyze, analyze_scaled, Analysis};
 pub use error::ErrorCode;

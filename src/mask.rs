@@ -36,7 +36,7 @@ pub struct MaskBox {
 }
 
 /// The whole-pixel rectangle that is masked for a box, inside the image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MaskRect {
     /// Left edge, inclusive.
     pub x: u32,
@@ -110,11 +110,31 @@ pub fn mask_faces(rgba: &mut [u8], width: u32, height: u32, boxes: &[MaskBox], s
     let mut rng = SplitMix(seed);
     for b in boxes {
         let Some(rect) = expanded_box(b, width, height)? else { continue };
-        // Huge boxes saturate the cast; a cell never needs to exceed the rectangle.
-        let cell = ((b.w.max(b.h) / CELLS_ACROSS).round() as u32).max(MIN_CELL).min(rect.w.max(rect.h));
-        mask_rect(rgba, width as usize * 4, rect, cell, &mut rng);
+        mask_rect(rgba, width as usize * 4, rect, cell_size(b, rect), &mut rng);
     }
     Ok(())
+}
+
+/// Masks one face of a `width` x `height` photo given only the pixels of `region` (a
+/// rectangle of the photo, for example [`expanded_box`] of `b`), so a big photo's protected
+/// copy never has to pass whole through the engine. The expanded box must lie inside the
+/// region; the pixels it covers get exactly what [`mask_faces`] gives with the same seed.
+pub fn mask_face_in_region(rgba: &mut [u8], region: MaskRect, width: u32, height: u32, b: &MaskBox, seed: u64) -> Result<(), ErrorCode> {
+    RgbaView::new(rgba, region.w, region.h)?;
+    let Some(rect) = expanded_box(b, width, height)? else { return Ok(()) };
+    let inside = rect.x >= region.x && rect.y >= region.y && rect.x + rect.w <= region.x.saturating_add(region.w) && rect.y + rect.h <= region.y.saturating_add(region.h);
+    if !inside {
+        return Err(ErrorCode::InvalidBox);
+    }
+    let local = MaskRect { x: rect.x - region.x, y: rect.y - region.y, ..rect };
+    mask_rect(rgba, region.w as usize * 4, local, cell_size(b, rect), &mut SplitMix(seed));
+    Ok(())
+}
+
+/// About [`CELLS_ACROSS`] cells across the face. Huge boxes saturate the cast; a cell never
+/// needs to exceed the rectangle.
+fn cell_size(b: &MaskBox, rect: MaskRect) -> u32 {
+    ((b.w.max(b.h) / CELLS_ACROSS).round() as u32).max(MIN_CELL).min(rect.w.max(rect.h))
 }
 
 fn mask_rect(rgba: &mut [u8], stride: usize, rect: MaskRect, cell: u32, rng: &mut SplitMix) {
@@ -159,6 +179,28 @@ mod tests {
         assert_eq!(r, MaskRect { x: 0, y: 0, w: 8, h: 8 });
         assert_eq!(expanded_box(&MaskBox { x: 50.0, y: 0.0, w: 5.0, h: 5.0 }, 8, 8).unwrap(), None);
         assert_eq!(expanded_box(&MaskBox { x: f32::NAN, y: 0.0, w: 5.0, h: 5.0 }, 8, 8), Err(ErrorCode::InvalidBox));
+    }
+
+    #[test]
+    fn a_face_masked_in_its_region_matches_the_whole_photo_masked() {
+        let (w, h) = (97u32, 61u32);
+        let photo: Vec<u8> = (0..w * h * 4).map(|i| (i * 37 % 251) as u8).collect();
+        let b = MaskBox { x: 30.5, y: 20.2, w: 25.0, h: 28.0 };
+        let mut whole = photo.clone();
+        mask_faces(&mut whole, w, h, &[b], 42).unwrap();
+        let rect = expanded_box(&b, w, h).unwrap().unwrap();
+        let crop = |px: &[u8]| -> Vec<u8> {
+            (rect.y..rect.y + rect.h).flat_map(|y| px[((y * w + rect.x) * 4) as usize..((y * w + rect.x + rect.w) * 4) as usize].to_vec()).collect()
+        };
+        let mut region = crop(&photo);
+        mask_face_in_region(&mut region, rect, w, h, &b, 42).unwrap();
+        assert_eq!(region, crop(&whole));
+        assert_ne!(region, crop(&photo));
+        // The face's masked rectangle must lie inside the region given.
+        let small = MaskRect { w: rect.w - 1, ..rect };
+        let mut short = vec![0u8; (small.w * small.h * 4) as usize];
+        assert_eq!(mask_face_in_region(&mut short, small, w, h, &b, 42), Err(ErrorCode::InvalidBox));
+        assert_eq!(mask_face_in_region(&mut short, rect, w, h, &b, 42), Err(ErrorCode::BufferSizeMismatch));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The only module that touches wasm-bindgen: a few coarse calls, typed arrays in,
 //! small serde-wasm-bindgen objects out, errors thrown as `{ code }`.
 
-use crate::analysis::{analyze, analyze_metadata_only};
+use crate::analysis::{analyze_metadata_only, analyze_scaled};
 use crate::decide::Policy;
 use crate::detect::{weights, DetectOptions, Detector};
 use crate::error::ErrorCode;
@@ -65,6 +65,15 @@ struct AnalyzeOptions {
     has_location: bool,
     policy: Policy,
     detect: DetectOptions,
+    /// The photo's own size when the pixels given are a smaller copy decoded at
+    /// `detectionSize`: faces are then reported in the photo's pixels.
+    photo: Option<Size>,
+}
+
+#[derive(Deserialize, Serialize, Clone, Copy)]
+struct Size {
+    width: u32,
+    height: u32,
 }
 
 fn analyze_options(options: JsValue) -> Result<AnalyzeOptions, JsValue> {
@@ -80,10 +89,75 @@ fn analyze_options(options: JsValue) -> Result<AnalyzeOptions, JsValue> {
 pub fn analyze_rgba(rgba: &[u8], width: u32, height: u32, options: JsValue) -> Result<JsValue, JsValue> {
     let opts = analyze_options(options)?;
     let view = RgbaView::new(rgba, width, height).map_err(throw)?;
+    analyze_view(view, &opts)
+}
+
+fn analyze_view(view: RgbaView<'_>, opts: &AnalyzeOptions) -> Result<JsValue, JsValue> {
+    let photo = match opts.photo {
+        Some(Size { width: 0, .. } | Size { height: 0, .. }) => return Err(throw(ErrorCode::BadOptions)),
+        Some(p) => (p.width, p.height),
+        None => (view.width(), view.height()),
+    };
     DETECTOR.with(|cell| {
         let detector = cell.get_or_init(Detector::new).as_ref().map_err(|&e| throw(e))?;
-        to_js(&analyze(detector, view, opts.has_location, &opts.detect, &opts.policy))
+        to_js(&analyze_scaled(detector, view, photo, opts.has_location, &opts.detect, &opts.policy))
     })
+}
+
+/// RGBA pixels held in the engine's own memory. The caller writes them in through `view()`
+/// and can then let its own copy go before `analyzePixels` runs, so a big photo is held twice
+/// at most, never three times (the page's pixels, the engine's copy, the engine's pyramid).
+#[wasm_bindgen]
+pub struct Pixels {
+    rgba: Vec<u8>,
+    width: u32,
+    height: u32,
+}
+
+#[wasm_bindgen]
+impl Pixels {
+    /// Room for a `width` x `height` image; throws `{ code }` for an empty or too large one,
+    /// or when the memory cannot be had.
+    #[wasm_bindgen(constructor)]
+    pub fn new(width: u32, height: u32) -> Result<Pixels, JsValue> {
+        let pixels = u64::from(width) * u64::from(height);
+        if pixels == 0 {
+            return Err(throw(ErrorCode::EmptyImage));
+        }
+        if pixels > crate::raster::MAX_PIXELS {
+            return Err(throw(ErrorCode::ImageTooLarge));
+        }
+        let len = pixels as usize * 4;
+        let mut rgba = Vec::new();
+        rgba.try_reserve_exact(len).map_err(|_| throw(ErrorCode::ImageTooLarge))?;
+        rgba.resize(len, 0);
+        Ok(Pixels { rgba, width, height })
+    }
+
+    /// A view of the pixels to write into with `set()`. Valid only until the engine next
+    /// allocates: use it at once and drop it.
+    pub fn view(&mut self) -> js_sys::Uint8Array {
+        // SAFETY: the view is over this Vec, which lives as long as `self`; the caller is told
+        // to use it before any other call into the engine (a memory growth would detach it).
+        unsafe { js_sys::Uint8Array::view_mut_raw(self.rgba.as_mut_ptr(), self.rgba.len()) }
+    }
+}
+
+/// `analyzeRgba` for pixels already in the engine's memory.
+#[wasm_bindgen(js_name = analyzePixels)]
+pub fn analyze_pixels(pixels: &Pixels, options: JsValue) -> Result<JsValue, JsValue> {
+    let opts = analyze_options(options)?;
+    let view = RgbaView::new(&pixels.rgba, pixels.width, pixels.height).map_err(throw)?;
+    analyze_view(view, &opts)
+}
+
+/// The size (`{ width, height }`) to decode a photo of `width` x `height` to for
+/// `analyzeRgba` or `analyzePixels` (with `options.photo` set to the photo's size): the photo
+/// itself within the engine's pixel budget, else scaled down to it.
+#[wasm_bindgen(js_name = detectionSize)]
+pub fn detection_size(width: u32, height: u32) -> Result<JsValue, JsValue> {
+    let (width, height) = crate::detect::detection_size(width, height);
+    to_js(&Size { width, height })
 }
 
 #[derive(Serialize)]
@@ -143,6 +217,17 @@ fn mask_boxes(boxes: JsValue) -> Result<Vec<crate::mask::MaskBox>, JsValue> {
 pub fn mask_faces(rgba: &mut [u8], width: u32, height: u32, boxes: JsValue, seed_hi: u32, seed_lo: u32) -> Result<(), JsValue> {
     let seed = u64::from(seed_hi) << 32 | u64::from(seed_lo);
     crate::mask::mask_faces(rgba, width, height, &mask_boxes(boxes)?, seed).map_err(throw)
+}
+
+/// Masks one face of a `width` x `height` photo in the pixels of one rectangle of it
+/// (`rgba`, `region` = `{x, y, w, h}`, typically `maskedBoxes` of that face), in place: a big
+/// photo's faces are masked without copying the whole photo into the engine.
+#[wasm_bindgen(js_name = maskFaceInRegion)]
+pub fn mask_face_in_region(rgba: &mut [u8], region: JsValue, width: u32, height: u32, face: JsValue, seed_hi: u32, seed_lo: u32) -> Result<(), JsValue> {
+    let region: crate::mask::MaskRect = serde_wasm_bindgen::from_value(region).map_err(|_| throw(ErrorCode::BadOptions))?;
+    let face: crate::mask::MaskBox = serde_wasm_bindgen::from_value(face).map_err(|_| throw(ErrorCode::BadOptions))?;
+    let seed = u64::from(seed_hi) << 32 | u64::from(seed_lo);
+    crate::mask::mask_face_in_region(rgba, region, width, height, &face, seed).map_err(throw)
 }
 
 /// The rectangles `maskFaces` would mask, `[{x, y, w, h}]` in whole pixels.

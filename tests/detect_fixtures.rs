@@ -2,10 +2,10 @@
 //! The same tests run natively (`cargo test`) and as wasm in headless Chromium (`cargo test
 //! --target wasm32-unknown-unknown --test detect_fixtures`, run by the test command).
 use before_you_post::decide::{Policy, WarnReason};
-use before_you_post::detect::{iou, DetectOptions, Detector};
+use before_you_post::detect::{detection_size, iou, DetectOptions, Detector, DETECTION_PIXEL_BUDGET};
 use before_you_post::grade::{Grade, Reason};
 use before_you_post::raster::RgbaView;
-use before_you_post::{analyze, Analysis};
+use before_you_post::{analyze, analyze_scaled, Analysis};
 use image::{imageops, RgbaImage};
 
 #[cfg(target_arch = "wasm32")]
@@ -87,6 +87,44 @@ fn small_faces_in_a_large_photo_are_found() {
         assert!(hit, "face at ({x},{y}) width {w} missed: {:?}", a.faces.iter().map(|f| f.bbox).collect::<Vec<_>>());
     }
     assert_eq!(a.faces.len(), placed.len(), "{:?}", a.faces.iter().map(|f| (f.bbox, f.score)).collect::<Vec<_>>());
+}
+
+/// The same 27 MP photo analysed from a copy decoded at `detection_size` (as the extension
+/// does, so big photos never pass whole through the engine): the same faces, in photo
+/// pixels, with the same grades and decision.
+#[test]
+fn a_copy_at_detection_size_finds_the_same_faces_in_photo_pixels() {
+    let src = photo("astronaut.png");
+    let face = imageops::crop_imm(&src, 150, 30, 150, 170).to_image();
+    let mut canvas = RgbaImage::from_pixel(6000, 4500, image::Rgba([120, 130, 140, 255]));
+    // Faces of 54 px and more: a 42 px face scores 0.6-0.95 either way with a 1 px shift.
+    for &(x, y, w) in &[(1800, 3700, 90), (3000, 1500, 160), (5200, 450, 300), (1515, 2100, 100)] {
+        imageops::overlay(&mut canvas, &imageops::resize(&face, w, w * 170 / 150, imageops::FilterType::Triangle), x, y);
+    }
+    let opts = DetectOptions::default();
+    // 27 MP: over the budget, so decoded at 0.82 (still above the finest level, 0.6).
+    let (w, h) = detection_size(6000, 4500);
+    assert_eq!((w, h), (4898, 3674));
+    let det = Detector::new().unwrap();
+    let copy = imageops::resize(&canvas, w, h, imageops::FilterType::Triangle);
+    let scaled = analyze_scaled(&det, RgbaView::new(copy.as_raw(), w, h).unwrap(), (6000, 4500), false, &opts, &Policy::default());
+    let whole = run(&canvas);
+    assert_eq!((scaled.width, scaled.height), (6000, 4500));
+    assert_eq!(scaled.faces.len(), whole.faces.len(), "{:?} vs {:?}", scaled.faces.iter().map(|f| (f.bbox, f.score)).collect::<Vec<_>>(), whole.faces.iter().map(|f| (f.bbox, f.score)).collect::<Vec<_>>());
+    for f in &whole.faces {
+        let g = scaled.faces.iter().find(|g| iou(&f.bbox, &g.bbox) > 0.8).unwrap_or_else(|| panic!("{:?} not found", f.bbox));
+        assert_eq!(g.grade, f.grade);
+        assert!((g.eye_distance / f.eye_distance - 1.0).abs() < 0.1, "{} vs {}", g.eye_distance, f.eye_distance);
+    }
+    assert_eq!(scaled.verdict.counted_faces, whole.verdict.counted_faces, "{:?} vs {:?}", scaled.faces.iter().map(|f| (f.bbox, f.score, f.grade)).collect::<Vec<_>>(), whole.faces.iter().map(|f| (f.bbox, f.score, f.grade)).collect::<Vec<_>>());
+    // Photos within the budget (up to a 16 MP phone photo) are decoded whole; a 48 MP one just
+    // above its finest level; a 100 MP one within the budget.
+    assert_eq!(detection_size(800, 600), (800, 600));
+    assert_eq!(detection_size(4656, 3492), (4656, 3492));
+    let (mw, mh) = detection_size(8000, 6000);
+    assert!(mw >= 4800 && mh >= 3600 && f64::from(mw) * f64::from(mh) <= DETECTION_PIXEL_BUDGET, "{mw} x {mh}");
+    let (hw, hh) = detection_size(11547, 8660);
+    assert!(f64::from(hw) * f64::from(hh) <= DETECTION_PIXEL_BUDGET && hw > 4800, "{hw} x {hh}");
 }
 
 /// A 2400 x 1800 photo: one face filling most of the frame and one of 50 px. Here the probe

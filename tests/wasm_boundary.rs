@@ -3,7 +3,9 @@
 //! wasm32-unknown-unknown --test wasm_boundary` (the test command does this).
 #![cfg(target_arch = "wasm32")]
 
-use before_you_post::wasm::{analyze_rgba, engine_info, inspect_file, mask_faces, masked_boxes, strip_location};
+use before_you_post::wasm::{
+    analyze_pixels, analyze_rgba, detection_size, engine_info, inspect_file, mask_face_in_region, mask_faces, masked_boxes, strip_location, Pixels,
+};
 use js_sys::{Array, Reflect};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
@@ -100,4 +102,44 @@ fn faces_are_masked_in_place_only_inside_their_boxes() {
     let bad = js_sys::JSON::parse(r#"[{"x": 1}]"#).unwrap();
     let err = mask_faces(&mut px, w, h, bad, 0, 0).unwrap_err();
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("bad_options"));
+}
+
+#[wasm_bindgen_test]
+fn pixels_written_into_the_engine_give_the_same_analysis_and_photo_sizes_map_faces() {
+    let img = image::load_from_memory(include_bytes!("fixtures/photos/astronaut.png")).unwrap().to_rgba8();
+    let (w, h) = img.dimensions();
+    let mut pixels = Pixels::new(w, h).unwrap();
+    pixels.view().copy_from(img.as_raw());
+    let result = analyze_pixels(&pixels, JsValue::UNDEFINED).unwrap();
+    let direct = analyze_rgba(img.as_raw(), w, h, JsValue::UNDEFINED).unwrap();
+    assert_eq!(js_sys::JSON::stringify(&result).unwrap(), js_sys::JSON::stringify(&direct).unwrap());
+    // The same pixels said to be a copy of a photo twice as large: faces come back in its pixels.
+    let opts = js_sys::JSON::parse(&format!(r#"{{"photo": {{"width": {}, "height": {}}}}}"#, w * 2, h * 2)).unwrap();
+    let doubled = analyze_pixels(&pixels, opts).unwrap();
+    assert_eq!(get(&doubled, "width").as_f64(), Some(f64::from(w * 2)));
+    let bbox = |r: &JsValue| Array::from(&get(&Array::from(&get(r, "faces")).get(0), "bbox")).get(2).as_f64().unwrap();
+    assert!((bbox(&doubled) / bbox(&direct) - 2.0).abs() < 1e-3);
+    for (w, h, code) in [(0, 10, "empty_image"), (20_000, 20_000, "image_too_large")] {
+        let err = Pixels::new(w, h).err().unwrap();
+        assert_eq!(get(&err, "code").as_string().as_deref(), Some(code));
+    }
+    let size = detection_size(8000, 6000).unwrap();
+    let (dw, dh) = (get(&size, "width").as_f64().unwrap(), get(&size, "height").as_f64().unwrap());
+    assert!(dw >= 4800.0 && dh >= 3600.0 && dw * dh <= before_you_post::detect::DETECTION_PIXEL_BUDGET);
+}
+
+#[wasm_bindgen_test]
+fn a_face_masked_in_its_region_only_changes_that_region() {
+    let (w, h) = (64u32, 64u32);
+    let face = js_sys::JSON::parse(r#"{"x": 20, "y": 20, "w": 16, "h": 16}"#).unwrap();
+    let rect = Array::from(&masked_boxes(w, h, Array::of1(&face).into()).unwrap()).get(0);
+    let (rw, rh) = (get(&rect, "w").as_f64().unwrap() as u32, get(&rect, "h").as_f64().unwrap() as u32);
+    let mut region: Vec<u8> = (0..rw * rh * 4).map(|i| (i % 251) as u8).collect();
+    let before = region.clone();
+    mask_face_in_region(&mut region, rect.clone(), w, h, face.clone(), 1, 2).unwrap();
+    assert_ne!(region, before);
+    // A region that does not hold the face's masked box is refused, not written past.
+    let small = js_sys::JSON::parse(r#"{"x": 0, "y": 0, "w": 8, "h": 8}"#).unwrap();
+    let err = mask_face_in_region(&mut [0; 8 * 8 * 4], small, w, h, face, 1, 2).unwrap_err();
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("invalid_box"));
 }

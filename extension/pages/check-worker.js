@@ -4,7 +4,7 @@
 // and the guard can stop the work by terminating this worker (Squoosh's pattern).
 // Messages: { job, op: 'check' | 'fix', ... } in, { job, ok, ... } out (see guard.js, Checker).
 import init, * as engine from '../wasm/before_you_post.js';
-import { decode } from './decode.js';
+import { decodeForDetection } from './decode.js';
 
 const ready = init({ module_or_path: new URL('../wasm/before_you_post_bg.wasm', import.meta.url) });
 
@@ -18,6 +18,21 @@ function thumbnail(source) {
   const canvas = new OffscreenCanvas(Math.max(1, Math.round(source.width * scale)), Math.max(1, Math.round(source.height * scale)));
   canvas.getContext('2d').drawImage(source, 0, 0, canvas.width, canvas.height);
   return canvas.transferToImageBitmap();
+}
+
+// The engine's analysis of `image` (an ImageData), which is used up: its pixels are copied
+// into the engine's memory and the page's copy is freed before the detector runs.
+function analyzeOnce(image, options) {
+  const pixels = new engine.Pixels(image.width, image.height);
+  try {
+    pixels.view().set(image.data);
+    try {
+      image.data.buffer.transfer(0); // detaches the buffer: its memory goes now, not at the next GC
+    } catch { /* an engine without ArrayBuffer.transfer: the GC frees it */ }
+    return engine.analyzePixels(pixels, options);
+  } finally {
+    pixels.free();
+  }
 }
 
 const codeOf = (err, fallback) => (typeof err?.code === 'string' ? err.code : fallback);
@@ -46,7 +61,9 @@ async function check({ file, sensitivity }) {
     // Size first: a picture the header says is too large (a decompression bomb declares
     // billions of pixels in a few bytes) is never decoded.
     if (result.meta?.too_large) throw Object.assign(new Error('too large'), { code: 'image_too_large' });
-    decoded = await decode(file);
+    // Decoded within the engine's pixel budget, not at the photo's size (a 48 MP JPEG's check
+    // holds 12 MP); faces come back in the photo's own pixels.
+    decoded = await decodeForDetection(file, result.meta, (width, height) => engine.detectionSize(width, height));
   } catch (err) {
     result.error = codeOf(err, 'decode_failed');
     if (hasLocation) {
@@ -55,11 +72,14 @@ async function check({ file, sensitivity }) {
     return result;
   }
   try {
-    const { canvas, image } = decoded;
-    result.analysis = engine.analyzeRgba(image.data, image.width, image.height, options(hasLocation));
-    const faces = result.analysis.faces.map(boxOf);
-    if (faces.length > 0) result.expanded = engine.maskedBoxes(image.width, image.height, faces);
+    const { canvas, image, photo } = decoded;
+    // The preview first, then the canvas's pixels are let go before the engine copies the
+    // image into its own memory: a 48 MP photo's check never holds three copies at once.
     result.thumb = thumbnail(canvas);
+    Object.assign(canvas, { width: 1, height: 1 });
+    result.analysis = analyzeOnce(image, { ...options(hasLocation), photo });
+    const faces = result.analysis.faces.map(boxOf);
+    if (faces.length > 0) result.expanded = engine.maskedBoxes(photo.width, photo.height, faces);
   } catch (err) {
     result.error = codeOf(err, 'analysis_failed');
     result.analysis = null;
@@ -75,14 +95,28 @@ function randomSeed() {
 
 // Faces masked irreversibly by the core (it decides every pixel); the browser re-encodes in the
 // original format (the engine allows masking only for JPEG, PNG and WebP) and size. The new
-// file carries no metadata at all, so no location either.
+// file carries no metadata at all, so no location either. Only the rectangle around each face
+// goes through the engine, so a 48 MP photo is held once, on the canvas, not three times.
 async function maskedFile({ file, faces, meta }) {
   const writeAs = meta?.can_mask === true ? meta.mime : null;
   if (!writeAs) throw Object.assign(new Error('this file cannot be masked'), { code: meta?.mask_blocker ?? 'unwritable_format' });
-  const { canvas, ctx, image } = await decode(file);
+  const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
+  const { width, height } = bitmap;
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  try {
+    ctx.drawImage(bitmap, 0, 0);
+  } finally {
+    bitmap.close();
+  }
   const [hi, lo] = randomSeed();
-  engine.maskFaces(image.data, image.width, image.height, faces.map(boxOf), hi, lo);
-  ctx.putImageData(image, 0, 0);
+  for (const face of faces.map(boxOf)) {
+    const [region] = engine.maskedBoxes(width, height, [face]);
+    if (!region || region.w === 0 || region.h === 0) continue;
+    const pixels = ctx.getImageData(region.x, region.y, region.w, region.h);
+    engine.maskFaceInRegion(pixels.data, region, width, height, face, hi, lo);
+    ctx.putImageData(pixels, region.x, region.y);
+  }
   const quality = writeAs === 'image/png' ? undefined
     : writeAs === 'image/webp' && meta?.lossless ? 1
       : Math.min(1, Math.max(0.5, (meta?.jpeg_quality ?? 92) / 100));

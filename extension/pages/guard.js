@@ -18,6 +18,8 @@ const GRADE_COLOURS = { very_high: '#d32f2f', high: '#e64a19', medium: '#f9a825'
 const FIX_TIMEOUT_MS = 60_000;
 // An idle worker is terminated so a big photo's memory goes back to the system.
 const WORKER_IDLE_MS = 10_000;
+// A check still running after this shows what is happening, with a Cancel button.
+const PROGRESS_AFTER_MS = 300;
 
 let port = null;
 
@@ -146,6 +148,7 @@ let current = null;
 function abort(id) {
   if (current?.id !== id) return;
   current.aborted = true;
+  progress.hide(current);
   worker.stop();
   current.dialog?.close();
   current.dialog?.pick('cancel');
@@ -157,7 +160,16 @@ async function onRequest(msg) {
   const s = await settings.load();
   await loadMessages({ followSettings: true }).catch(() => {});
   const results = [];
-  for (const { index, file } of msg.files ?? []) results.push(await check(index, file, s.sensitivity));
+  const photos = msg.files ?? [];
+  progress.after(request, PROGRESS_AFTER_MS);
+  try {
+    for (const { index, file } of photos) {
+      results.push(await check(index, file, s.sensitivity));
+      progress.set(results.length, photos.length);
+    }
+  } finally {
+    progress.hide(request);
+  }
   if (request.aborted) return;
   const notices = results.some((r) => r.error && !r.analysis?.verdict.warn) ? [notice('noticeUnchecked')] : [];
   const warned = results.filter((r) => r.analysis?.verdict.warn);
@@ -242,6 +254,69 @@ function withTimeout(promise, ms) {
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
+
+// --- the progress panel -----------------------------------------------------------------------
+// A long check (a big photo, a slow machine) shows a small panel over the composer: what is
+// happening, how many photos are done, and Cancel, which stops the work at once (the worker is
+// terminated) and withdraws the pick: nothing is posted.
+const progress = {
+  timer: null,
+  request: null,
+
+  after(request, ms) {
+    this.hide(this.request);
+    this.request = request;
+    this.timer = setTimeout(() => this.show(request), ms);
+  },
+
+  show(request) {
+    if (request.aborted || this.request !== request) return;
+    localise();
+    document.getElementById('dialog').hidden = true;
+    document.getElementById('checking').hidden = false;
+    document.getElementById('backdrop').hidden = false;
+    const cancel = document.getElementById('checking-cancel');
+    cancel.onclick = () => this.cancel(request);
+    document.addEventListener('keydown', this.onKey, true);
+    focusWhenShown = cancel;
+    port.postMessage({ type: 'show', id: request.id });
+  },
+
+  // Done `done` of `total` photos: a determinate bar once there is more than one.
+  set(done, total) {
+    const bar = document.getElementById('checking-progress');
+    if (total > 1) Object.assign(bar, { max: total, value: done });
+  },
+
+  hide(request) {
+    if (!request || this.request !== request) return;
+    clearTimeout(this.timer);
+    this.request = null;
+    document.removeEventListener('keydown', this.onKey, true);
+    if (document.getElementById('checking').hidden) return;
+    document.getElementById('checking').hidden = true;
+    document.getElementById('dialog').hidden = false;
+    document.getElementById('backdrop').hidden = true;
+    document.getElementById('checking-progress').removeAttribute('value');
+  },
+
+  cancel(request) {
+    if (!request || request.aborted || this.request !== request) return;
+    request.aborted = true;
+    this.hide(request);
+    worker.stop();
+    port.postMessage({ type: 'decision', id: request.id, action: 'cancel', files: [], notices: [] });
+  },
+
+  onKey: (e) => {
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      progress.cancel(progress.request);
+    } else if (e.key === 'Tab') {
+      e.preventDefault(); // one control: focus stays on Cancel
+    }
+  },
+};
 
 // --- fixes ------------------------------------------------------------------------------------
 const boxOf = (face) => ({ x: face.bbox[0], y: face.bbox[1], w: face.bbox[2], h: face.bbox[3] });

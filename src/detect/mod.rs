@@ -66,6 +66,22 @@ impl Default for DetectOptions {
     }
 }
 
+impl DetectOptions {
+    /// The options for detecting in a copy of the photo scaled by `scale` (copy pixels per
+    /// photo pixel): the smallest face to find scales with it.
+    pub fn scaled(&self, scale: f32) -> Self {
+        Self { min_face: self.min_face * scale, ..self.clone() }
+    }
+}
+
+impl Detection {
+    /// The detection in the coordinates of a picture `sx` x `sy` times larger.
+    pub fn scaled(&self, sx: f32, sy: f32) -> Self {
+        let b = self.bbox;
+        Self { bbox: [b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy], score: self.score, landmarks: self.landmarks.map(|[x, y]| [x * sx, y * sy]) }
+    }
+}
+
 /// One detected face, in pixels of the photo as given.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Detection {
@@ -217,6 +233,27 @@ fn merge_windows(mut ws: Vec<[f32; 4]>, lw: usize, lh: usize) -> Vec<(usize, usi
             (x1 > x0 && y1 > y0).then(|| (x0, y0, x1 - x0, y1 - y0))
         })
         .collect()
+}
+
+/// The most pixels a photo is decoded to for detection: 72 MB of RGBA. A 48 MP photo fits at
+/// 0.61, just above the pyramid's finest level (0.6, where a 40 px face is 24 px), which is
+/// all the detector reads; a 100 MP photo is looked at a little coarser (0.42), so its
+/// smallest reliably found face grows from 40 px to 57 px, still a tiny part of such a photo.
+pub const DETECTION_PIXEL_BUDGET: f64 = 18_000_000.0;
+
+/// The size to decode a `width` x `height` photo to before detecting faces in it: the photo
+/// itself within [`DETECTION_PIXEL_BUDGET`], else scaled down to it. Detecting in the copy
+/// with [`DetectOptions::scaled`] finds the same faces. Photos within the budget are not
+/// scaled by the browser: the detector's own area averaging then sees exactly the pixels it
+/// was measured on (a browser's resampling filter costs about 1 point of recall on face-bench).
+pub fn detection_size(width: u32, height: u32) -> (u32, u32) {
+    let pixels = f64::from(width) * f64::from(height);
+    if pixels <= DETECTION_PIXEL_BUDGET {
+        return (width, height);
+    }
+    let scale = (DETECTION_PIXEL_BUDGET / pixels).sqrt();
+    let side = |n: u32| ((f64::from(n) * scale).floor() as u32).clamp(1, n);
+    (side(width), side(height))
 }
 
 /// Scales (level pixels per photo pixel), fine to coarse: the finest makes `min_face` as

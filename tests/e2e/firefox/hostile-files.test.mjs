@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 
 import { tempDir, waitFor } from '../lib/common.mjs';
-import { firefoxWithExtension, geckodriverSkip } from '../lib/firefox.mjs';
+import { WARNING_OPEN, firefoxWithExtension, geckodriverSkip } from '../lib/firefox.mjs';
 import { NO_FACE, sha256 } from '../lib/hold.mjs';
-import { makeHostileFiles } from '../lib/hostile-files.mjs';
+import { ANIMATED_AND_CMYK, makeHostileFiles } from '../lib/hostile-files.mjs';
+import { inWebDriver, largeJpeg } from '../lib/large-photo.mjs';
 
 const skip = geckodriverSkip();
 let env;
@@ -47,7 +48,7 @@ async function pick(path) {
     if ((await html('released')) === '1') return 'released';
     try {
       await firefox.frame(0);
-      const open = await firefox.execute("const b = document.getElementById('backdrop'); return b && !b.hidden ? true : null");
+      const open = await firefox.execute(WARNING_OPEN);
       if (open) return 'warning';
       await firefox.frame(null);
     } catch {
@@ -90,6 +91,33 @@ test('firefox: a 16-bit PNG: the face warns and masking is refused', { skip }, a
   assert.equal(await pick(files['deep.png']), 'warning');
   assert.equal(await firefox.execute("return document.querySelector('input[data-face=\"0\"]').disabled"), true);
   await firefox.click(await firefox.find('#cancel'));
+  await nextPickWorks();
+});
+
+for (const [what, path] of ANIMATED_AND_CMYK) {
+  test(`firefox: ${what}: the face warns and masking is refused`, { skip }, async () => {
+    assert.equal(await pick(path), 'warning');
+    assert.equal(await firefox.execute("return document.querySelector('input[data-face=\"0\"]').disabled"), true);
+    await firefox.click(await firefox.find('#cancel'));
+    await nextPickWorks();
+  });
+}
+
+test('firefox: a 100 MP JPEG is checked (or released with a notice, never stuck); the next pick works', { skip }, async () => {
+  await firefox.goto(server.url('/plain.html'));
+  const huge = await largeJpeg(100, inWebDriver(firefox));
+  const started = Date.now();
+  const outcome = await pick(huge);
+  console.log(`# firefox, 100 MP JPEG: ${outcome} after ${Date.now() - started} ms`);
+  if (outcome === 'warning') {
+    await firefox.click(await firefox.find('#cancel'));
+    await firefox.frame(null);
+    await waitFor(async () => ((await html('released')) === '1' ? true : null), { what: 'the cancel' });
+    assert.deepEqual(server.uploads(), []);
+  } else {
+    await waitFor(() => (server.uploads().length === 1 ? true : null), { what: 'the original' });
+    assert.equal(server.uploads()[0].sha256, sha256(readFileSync(huge)));
+  }
   await nextPickWorks();
 });
 

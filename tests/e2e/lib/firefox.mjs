@@ -181,6 +181,10 @@ export async function firefoxWithExtension() {
   return { server, firefox, close };
 }
 
+// In the guard frame: true once the warning itself is up (not the panel a long check shows).
+export const WARNING_OPEN = "const b = document.getElementById('backdrop'); const d = document.getElementById('dialog');"
+  + ' return b && !b.hidden && !d.hidden ? true : null';
+
 // Waits until the warning is on screen in the guard frame (the page's first frame) and leaves
 // the driver inside that frame.
 export async function intoWarning(firefox) {
@@ -190,7 +194,7 @@ export async function intoWarning(firefox) {
     } catch {
       return null;
     }
-    const open = await firefox.execute("const b = document.getElementById('backdrop'); return b && !b.hidden ? true : null");
+    const open = await firefox.execute(WARNING_OPEN);
     if (open) return true;
     await firefox.frame(null);
     return null;

@@ -3,6 +3,8 @@
 // beside them): zero bytes, a truncated JPEG, a decompression bomb (a 60-byte PNG declaring
 // 30,000 x 30,000), a 16-bit PNG, an SVG named .jpg, a JPEG named .png and a JPEG with a 60 kB
 // EXIF block and a location. Shared by specs/hostile-files.test.mjs and its Firefox twin.
+// Formats Node cannot write (CMYK JPEG, animated GIF and WebP) are committed fixtures:
+// ANIMATED_AND_CMYK, made by tests/tools/make_hostile_photos.py.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +14,13 @@ import { ROOT } from './common.mjs';
 import { FACE } from './hold.mjs';
 
 const FACE_JPEG = join(ROOT, 'extension', 'samples', 'astronaut.jpg');
+
+// The astronaut as a CMYK JPEG and as two-frame animations: [label, path].
+export const ANIMATED_AND_CMYK = [
+  ['a CMYK JPEG', join(ROOT, 'tests', 'fixtures', 'photos', 'astronaut-cmyk.jpg')],
+  ['an animated GIF', join(ROOT, 'tests', 'fixtures', 'photos', 'astronaut-animated.gif')],
+  ['an animated WebP', join(ROOT, 'tests', 'fixtures', 'photos', 'astronaut-animated.webp')],
+];
 
 // A PNG chunk with its CRC.
 function chunk(kind, data) {

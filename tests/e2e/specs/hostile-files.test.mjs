@@ -3,14 +3,15 @@
 // says, nothing hangs, and the next pick is checked. The files: lib/hostile-files.mjs.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 
 import { chromiumWithExtension } from '../lib/chromium.mjs';
 import { waitFor } from '../lib/common.mjs';
-import { NO_FACE, chooseFiles, sha256 } from '../lib/hold.mjs';
-import { makeHostileFiles } from '../lib/hostile-files.mjs';
+import { FACE, NO_FACE, PHOTOS, chooseFiles, guardFrame, sha256 } from '../lib/hold.mjs';
+import { ANIMATED_AND_CMYK, makeHostileFiles } from '../lib/hostile-files.mjs';
+import { inPlaywright, largeJpeg } from '../lib/large-photo.mjs';
 import { noticeShown } from '../lib/policy.mjs';
 
 let env;
@@ -19,11 +20,17 @@ let browser;
 let scratch;
 let page;
 let files;
+let huge; // a 100 MP JPEG
+const ROCKET = join(PHOTOS, 'rocket.jpg'); // no face
 
 before(async () => {
   env = await chromiumWithExtension('hostile-files');
   ({ server, browser, scratch } = env);
   files = makeHostileFiles(scratch.dir);
+  const maker = await browser.context.newPage();
+  await maker.goto(server.url('/plain.html'));
+  huge = await largeJpeg(100, inPlaywright(maker));
+  await maker.close();
 });
 
 after(() => env?.close());
@@ -54,12 +61,12 @@ async function pickAndWait(path) {
 }
 
 // The next pick on the same page is checked normally: a photo without a face goes through.
-async function nextPickWorks() {
+async function nextPickWorks(photo = NO_FACE) {
   server.clearUploads();
   await page.evaluate(() => delete document.documentElement.dataset.uploadStatus);
-  await chooseFiles(page, () => page.click('#photo'), [NO_FACE]);
+  await chooseFiles(page, () => page.click('#photo'), [photo]);
   await page.waitForSelector('html[data-upload-status="uploaded 1"]', { timeout: 15000 });
-  assert.equal(server.uploads()[0].sha256, sha256(readFileSync(NO_FACE)));
+  assert.equal(server.uploads()[0].sha256, sha256(readFileSync(photo)));
 }
 
 async function failedOpen(name, path) {
@@ -97,9 +104,10 @@ test('a truncated JPEG: checked as far as it decodes, or released with a notice;
   await nextPickWorks();
 });
 
-test('a 16-bit PNG: the face warns, masking is refused (the copy would lose the depth) and said so', async () => {
-  const outcome = await pickAndWait(files['deep.png']);
-  assert.ok(outcome.frame, 'no warning for the 16-bit astronaut');
+// The face warns, the copy cannot be masked in this format and the warning says so; cancel.
+async function warnsButCannotMask(path, what) {
+  const outcome = await pickAndWait(path);
+  assert.ok(outcome.frame, `no warning for ${what}`);
   const { frame } = outcome;
   assert.match(await frame.textContent('#dialog-summary'), /shows 1 face/);
   assert.equal(await frame.isDisabled('input[data-face="0"]'), true);
@@ -108,6 +116,102 @@ test('a 16-bit PNG: the face warns, masking is refused (the copy would lose the 
   await page.waitForFunction(() => document.documentElement.dataset.released === '1');
   assert.deepEqual(server.uploads(), []);
   await nextPickWorks();
+}
+
+test('a 16-bit PNG: the face warns, masking is refused (the copy would lose the depth) and said so', async () => {
+  await warnsButCannotMask(files['deep.png'], 'the 16-bit astronaut');
+});
+
+for (const [what, path] of ANIMATED_AND_CMYK) {
+  test(`${what}: the face warns, masking is refused (the copy would lose frames or colours) and said so`, async () => {
+    await warnsButCannotMask(path, what);
+  });
+}
+
+test('a 100 MP JPEG is checked, not refused: the warning comes before the fail-open timeout', async () => {
+  const outcome = await pickAndWait(huge);
+  console.log(`# 100 MP JPEG: ${outcome.frame ? 'warning' : 'released'} after ${outcome.ms} ms`);
+  assert.ok(outcome.frame, 'the 100 MP photo was released unchecked');
+  assert.match(await outcome.frame.textContent('#dialog-summary'), /shows \d+ face/);
+  await outcome.frame.click('#cancel');
+  await page.waitForFunction(() => document.documentElement.dataset.released === '1');
+  assert.deepEqual(server.uploads(), []);
+  await nextPickWorks();
+});
+
+// Waits for fn() to be true within `ms`; returns how long it took.
+async function within(ms, fn, what) {
+  const started = Date.now();
+  await waitFor(() => (fn() ? true : null), { timeoutMs: ms, intervalMs: 100, what });
+  return Date.now() - started;
+}
+
+// Resident memory of the extension's renderer processes (the guard and its worker live there).
+function extensionRssMb() {
+  let kb = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+      if (!cmd.includes('--extension-process') || !cmd.includes('byp-chromium-profile-')) continue;
+      kb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'latin1'))?.[1] ?? 0);
+    } catch { /* gone */ }
+  }
+  return kb / 1024;
+}
+
+test('Cancel during a long check: the panel shows, the worker is terminated, nothing is posted, the next pick is checked', async () => {
+  page = await browser.context.newPage();
+  await page.goto(server.url('/composers/instant.html'));
+  // A small photo first, so the guard and its worker are up: the level to come back to.
+  await nextPickWorks(ROCKET);
+  server.clearUploads();
+  await page.evaluate(() => delete document.documentElement.dataset.uploadStatus);
+  const before = extensionRssMb();
+  await chooseFiles(page, () => page.click('#photo'), [huge]);
+  const frame = await guardFrame(page);
+  // The guard frame's own targets: its worker (attached even if it already runs) appears here,
+  // and goes when it is terminated.
+  const cdp = await page.context().newCDPSession(frame);
+  const workers = new Map();
+  cdp.on('Target.attachedToTarget', ({ sessionId, targetInfo }) => {
+    if (targetInfo.type === 'worker') workers.set(sessionId, targetInfo.url);
+  });
+  cdp.on('Target.detachedFromTarget', ({ sessionId }) => workers.delete(sessionId));
+  await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: true });
+  await frame.waitForSelector('#checking', { state: 'visible', timeout: 5000 });
+  assert.equal(await frame.isVisible('#dialog'), false);
+  await waitFor(() => ([...workers.values()].some((url) => url.endsWith('/pages/check-worker.js')) ? true : null), { what: 'the worker' });
+  // Well into the work: the photo's pixels are in memory.
+  let during = 0;
+  await within(3000, () => {
+    during = Math.max(during, extensionRssMb());
+    return during > before + 150;
+  }, 'the check to take memory');
+  assert.equal(await frame.isVisible('#checking'), true, 'the check ended before it could be cancelled');
+  await frame.click('#checking-cancel');
+  await waitFor(() => (workers.size === 0 ? true : null), { timeoutMs: 3000, what: 'the worker to be terminated' });
+  await page.waitForFunction(() => document.documentElement.dataset.released === '2');
+  // Memory returns: the worker's heap and wasm memory go with it. Not all the way to the level
+  // before: the process's allocator keeps some freed pages for reuse (about 125 MB here after a
+  // 100 MP check, the same after one or several).
+  const trace = [];
+  const returned = await within(5000, () => {
+    trace.push(extensionRssMb());
+    return trace.at(-1) < during - 100;
+  }, 'the memory to return').catch((e) => {
+    throw new Error(`${e.message}: before ${before.toFixed(0)} MB, during ${during.toFixed(0)} MB, after: ${trace.map((x) => x.toFixed(0)).join(' ')}`);
+  });
+  console.log(`# cancel during a 100 MP check: extension processes ${before.toFixed(0)} MB before, `
+    + `${during.toFixed(0)} MB during, back to ${extensionRssMb().toFixed(0)} MB ${returned} ms after the worker ended`);
+  assert.deepEqual(server.uploads(), [], 'a cancelled pick posts nothing');
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.uploadStatus ?? null), null);
+  // The next pick gets a real check: the warning comes up; cancel, then a photo without a face goes through.
+  await chooseFiles(page, () => page.click('#photo'), [FACE]);
+  await frame.waitForSelector('#dialog', { state: 'visible', timeout: 15000 });
+  await frame.click('#cancel');
+  await page.waitForFunction(() => document.documentElement.dataset.released === '3');
+  await nextPickWorks();
+  await cdp.detach().catch(() => {});
 });
 
 test('a JPEG named .png: warned, and the protected copy is written as the JPEG it is, under its name', async () => {
