@@ -26,19 +26,18 @@ function shownSize(meta) {
   return orientation >= 5 ? { width: height, height: width } : { width, height };
 }
 
-// Chromium's ImageDecoder decodes a JPEG straight to a fraction of its size (libjpeg's DCT
-// scaling), never holding it at full size: for a 48 MP photo, a fifth of the memory of
-// createImageBitmap's resize (which decodes it whole first) in half the time. The fraction is
-// the largest the decoder offers at or below the one asked for; one under 0.8 of it is not
-// used (the smallest face found would grow by more than a quarter). EXIF orientation is
-// applied when the frame is drawn. Null where this does not apply.
+// ImageDecoder (WebCodecs): Chromium decodes a JPEG straight to a fraction of its size
+// (libjpeg's DCT scaling), never holding it at full size: for a 48 MP photo, a fifth of the
+// memory of createImageBitmap's resize (which decodes it whole first) in half the time. The
+// fraction is the largest it offers at or below the size asked for; one under 0.8 of it is
+// not used (the smallest face found would grow by more than a quarter). Firefox returns the
+// exact size asked for. Both apply EXIF orientation. Null where this does not apply.
 async function decodeScaled(blob, meta, size, photo) {
   if (typeof ImageDecoder !== 'function' || meta?.mime !== 'image/jpeg') return null;
   if (!(await ImageDecoder.isTypeSupported('image/jpeg').catch(() => false))) return null;
-  const scale = size.width / photo.width;
+  // The size as shown (after EXIF orientation), which both engines read it as.
   const decoder = new ImageDecoder({
-    type: 'image/jpeg', data: blob.stream(), preferAnimation: false,
-    desiredWidth: Math.ceil(meta.width * scale), desiredHeight: Math.ceil(meta.height * scale),
+    type: 'image/jpeg', data: blob.stream(), preferAnimation: false, desiredWidth: size.width, desiredHeight: size.height,
   });
   try {
     const { image: frame } = await decoder.decode();

@@ -103,13 +103,37 @@ function setUpLetter(form, w) {
 
 // The page in its language (i18n.js decides which): the article from explainer/<lang>.html,
 // the frame's few words from _locales, the letter in the article's language.
+// Links to outside sources carry no href: Chromium opens a connection to a link's site as soon
+// as it is pressed, before the click and even when the click is then cancelled, and nothing
+// may leave an extension page before the user has chosen to go there. A click (or Enter)
+// opens the source in a new tab, without a referrer.
+export function outsideLinksOnRequest(root) {
+  for (const link of root.querySelectorAll('a[href^="http:"], a[href^="https:"]')) {
+    const url = link.getAttribute('href');
+    link.removeAttribute('href');
+    link.dataset.outside = url;
+    link.setAttribute('role', 'link');
+    link.tabIndex = 0;
+    link.title = url;
+    const open = (e) => {
+      if (!e.defaultPrevented) window.open(url, '_blank', 'noopener,noreferrer');
+    };
+    link.addEventListener('click', open);
+    link.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') open(e);
+    });
+  }
+}
+
 async function main() {
   if (params.get('projector') === '1') document.documentElement.classList.add('projector');
   const lang = pageLanguage();
   await loadMessages().catch(() => {});
   localise();
   document.documentElement.lang = lang;
-  document.getElementById('content').append(...await loadPart('explainer', lang));
+  const article = await loadPart('explainer', lang);
+  for (const node of article) outsideLinksOnRequest(node);
+  document.getElementById('content').append(...article);
   showLanguage(lang);
   const w = await translator(lang);
   for (const form of document.querySelectorAll('main > article form[data-letter]')) setUpLetter(form, w);

@@ -13,7 +13,7 @@ import { tempDir, waitFor } from '../lib/common.mjs';
 import { WARNING_OPEN, firefoxWithExtension, geckodriverSkip } from '../lib/firefox.mjs';
 import { NO_FACE, sha256 } from '../lib/hold.mjs';
 import { ANIMATED_AND_CMYK, makeHostileFiles } from '../lib/hostile-files.mjs';
-import { inWebDriver, largeJpeg } from '../lib/large-photo.mjs';
+import { inWebDriver, largeJpeg, maskedCellsIn, nearShare } from '../lib/large-photo.mjs';
 
 const skip = geckodriverSkip();
 let env;
@@ -119,6 +119,32 @@ test('firefox: a 100 MP JPEG is checked (or released with a notice, never stuck)
     assert.equal(server.uploads()[0].sha256, sha256(readFileSync(huge)));
   }
   await nextPickWorks();
+});
+
+// Picks `path`, protects it, returns the bytes the site received.
+async function protectedCopy(path) {
+  assert.equal(await pick(path), 'warning');
+  await firefox.click(await firefox.find('#protect'));
+  await firefox.frame(null);
+  await waitFor(() => (server.uploads().length === 1 ? true : null), { timeoutMs: 30000, what: 'the upload' });
+  const bytes = server.uploadBytes(0);
+  server.clearUploads();
+  return bytes;
+}
+
+test('firefox: a 30 MP photo shown upright through EXIF orientation 6 (decoded scaled): its faces are masked where they are shown', { skip }, async () => {
+  await firefox.goto(server.url('/plain.html'));
+  const upright = await largeJpeg(30, inWebDriver(firefox));
+  const turned = await largeJpeg(30, inWebDriver(firefox), { quarterTurn: true });
+  const [a1, b1] = [await protectedCopy(upright), await protectedCopy(turned)];
+  await firefox.goto(server.url('/plain.html'));
+  const original = readFileSync(upright);
+  const a = await maskedCellsIn(inWebDriver(firefox), original, a1);
+  const b = await maskedCellsIn(inWebDriver(firefox), original, b1);
+  console.log(`# firefox, 30 MP group: ${a.filter(Boolean).length} cells masked upright, ${b.filter(Boolean).length} through orientation 6, `
+    + `${nearShare(a, b).toFixed(2)} / ${nearShare(b, a).toFixed(2)} of each near the other's`);
+  assert.ok(a.filter(Boolean).length > 100, 'the upright photo was hardly masked');
+  assert.ok(nearShare(a, b) > 0.85 && nearShare(b, a) > 0.85, 'the masks are not in the same places');
 });
 
 test('firefox: a JPEG named .png: the protected copy is the JPEG it is, under its name', { skip }, async () => {

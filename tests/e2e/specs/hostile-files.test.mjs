@@ -11,7 +11,7 @@ import { chromiumWithExtension } from '../lib/chromium.mjs';
 import { waitFor } from '../lib/common.mjs';
 import { FACE, NO_FACE, PHOTOS, chooseFiles, guardFrame, sha256 } from '../lib/hold.mjs';
 import { ANIMATED_AND_CMYK, makeHostileFiles } from '../lib/hostile-files.mjs';
-import { inPlaywright, largeJpeg } from '../lib/large-photo.mjs';
+import { inPlaywright, largeJpeg, maskedCellsIn, nearShare as near } from '../lib/large-photo.mjs';
 import { noticeShown } from '../lib/policy.mjs';
 
 let env;
@@ -145,6 +145,42 @@ async function within(ms, fn, what) {
   await waitFor(() => (fn() ? true : null), { timeoutMs: ms, intervalMs: 100, what });
   return Date.now() - started;
 }
+
+// Picks `path`, protects it, and returns the bytes the site received.
+async function protectedCopy(path) {
+  const outcome = await pickAndWait(path);
+  assert.ok(outcome.frame, `no warning for ${path}`);
+  await outcome.frame.click('#protect');
+  await page.waitForSelector('html[data-upload-status="uploaded 1"]', { timeout: 30000 });
+  const bytes = server.uploadBytes(0);
+  server.clearUploads();
+  await page.close();
+  page = null;
+  return bytes;
+}
+
+async function maskedCells(original, masked) {
+  const p = await browser.context.newPage();
+  await p.goto(server.url('/plain.html'));
+  const cells = await maskedCellsIn(inPlaywright(p), original, masked);
+  await p.close();
+  return cells;
+}
+
+test('a 30 MP photo shown upright through EXIF orientation 6 (decoded scaled): its faces are masked where they are shown', async () => {
+  const maker = await browser.context.newPage();
+  await maker.goto(server.url('/plain.html'));
+  const upright = await largeJpeg(30, inPlaywright(maker));
+  const turned = await largeJpeg(30, inPlaywright(maker), { quarterTurn: true });
+  await maker.close();
+  const original = readFileSync(upright);
+  const a = await maskedCells(original, await protectedCopy(upright));
+  const b = await maskedCells(original, await protectedCopy(turned));
+  console.log(`# 30 MP group: ${a.filter(Boolean).length} cells masked upright, ${b.filter(Boolean).length} through orientation 6, `
+    + `${near(a, b).toFixed(2)} / ${near(b, a).toFixed(2)} of each near the other's`);
+  assert.ok(a.filter(Boolean).length > 100, 'the upright photo was hardly masked');
+  assert.ok(near(a, b) > 0.85 && near(b, a) > 0.85, 'the masks are not in the same places');
+});
 
 // Resident memory of the extension's renderer processes (the guard and its worker live there).
 function extensionRssMb() {
