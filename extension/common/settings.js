@@ -25,8 +25,10 @@
     sensitivity: ['recognisable', 'any_face'],
     defaultAction: ['ask', 'mask', 'strip'],
     language: ['auto', 'en', 'fr'],
+    // A short "checked on this device" notice when a photo passes (no face that counts, no location).
+    checkedNotice: ['on', 'off'],
   });
-  const DEFAULTS = Object.freeze({ sensitivity: 'recognisable', defaultAction: 'ask', language: 'auto' });
+  const DEFAULTS = Object.freeze({ sensitivity: 'recognisable', defaultAction: 'ask', language: 'auto', checkedNotice: 'on' });
   // { siteKey: true } maps: sites switched off, sites where the user chose "don't ask again".
   const SITE_MAPS = ['offSites', 'quietSites'];
   const USER_KEYS = [...Object.keys(CHOICES), ...SITE_MAPS];

@@ -29,6 +29,9 @@
   const CHECK_TIMEOUT_MS = 8000;
   const FRAME_TIMEOUT_MS = 6000;
   const NOTICE_MS = 7000;
+  // "Checked on this device": a quiet sign, not news.
+  const QUIET_NOTICE_MS = 3000;
+  const QUIET_NOTICES = ['noticeChecked', 'noticeCheckedSmallFaces'];
 
   // Every listener of this script, so an orphaned copy (the extension was reloaded or updated
   // under it) can remove them all and stop holding.
@@ -241,7 +244,7 @@
     });
     box.textContent = `Before You Post: ${text}`;
     noticeHost.root.append(box);
-    setTimeout(() => box.remove(), NOTICE_MS);
+    setTimeout(() => box.remove(), QUIET_NOTICES.includes(notice?.key) ? QUIET_NOTICE_MS : NOTICE_MS);
   }
 
   // --- holding -------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 // the extension's own warning page (guard.html). Works as an extension page and served over
 // http; the photo never leaves the page.
 import init, { analyzeRgba, inspectFile, thresholds } from '../wasm/before_you_post.js';
-import { loadMessages, localise, pageLanguage, t } from './i18n.js';
+import { loadMessages, localise, pageLanguage, plural, t } from './i18n.js';
 import { decode } from './decode.js';
 import { coordinates, metadataRows } from './metadata.js';
 
@@ -211,7 +211,7 @@ async function analyse(blob, name) {
     const result = analyzeRgba(image.data, image.width, image.height, { has_location: Boolean(meta?.has_location) });
     const ms = performance.now() - started;
     drawFaces($('photo'), source, result.faces);
-    $('photo').setAttribute('aria-label', t('demoPhotoLabel', [String(result.faces.length)]));
+    $('photo').setAttribute('aria-label', plural('demoPhotoLabel', result.faces.length));
     $('verdict').textContent = result.verdict.warn ? t('demoVerdictWarn') : t('demoVerdictOk');
     $('faces').replaceChildren(...result.faces.map(describeFace));
     $('timing').textContent = t('demoTiming', [String(Math.round(ms)), `${image.width} × ${image.height}`]);
@@ -306,7 +306,7 @@ async function attach(files) {
     note: await describeReceived(file, outcome.replaced.includes(i), images[i]),
   })));
   attached.push(...items);
-  status.textContent = outcome.unchecked ? t('demoComposerUnchecked') : t('demoComposerReceived', [String(items.length)]);
+  status.textContent = outcome.unchecked ? t('demoComposerUnchecked') : plural('demoComposerReceived', items.length);
   $('composer').dataset.state = 'received';
   $('attachments').replaceChildren(...attached.map(preview));
   $('post-send').disabled = false;

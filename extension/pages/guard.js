@@ -4,7 +4,7 @@
 // and it only talks over a MessagePort whose origin the background has vouched for.
 import '../common/match-pattern.js';
 import '../common/settings.js';
-import { chosenLanguage, loadMessages, localise, t } from './i18n.js';
+import { chosenLanguage, loadMessages, localise, plural, t } from './i18n.js';
 import { metadataRows } from './metadata.js';
 import {
   canMask, firstStep, forcedBy, mayPostOriginal, needsFix, strippable, ticksAfterChoice,
@@ -175,6 +175,11 @@ async function onRequest(msg) {
   const warned = results.filter((r) => r.analysis?.verdict.warn);
   const send = (message) => port.postMessage({ id: msg.id, ...message });
   if (warned.length === 0) {
+    // A quiet sign that the check happened, unless turned off (or something went unchecked).
+    if (notices.length === 0 && results.length > 0 && s.checkedNotice === 'on') {
+      const smallFaces = results.some((r) => r.analysis?.faces.length > 0);
+      notices.push(notice(smallFaces ? 'noticeCheckedSmallFaces' : 'noticeChecked'));
+    }
     send({ type: 'verdict', warn: false, notices });
     return;
   }
@@ -409,7 +414,7 @@ function describe(r, n, forced) {
     if (lockedOn) details.append(el('p', { className: 'forced', textContent: t('guardForcedByPolicy') }));
   }
   r.preview.setAttribute('role', 'img');
-  r.preview.setAttribute('aria-label', t('guardPreviewLabel', [String(n), String(faces.length)]));
+  r.preview.setAttribute('aria-label', plural('guardPreviewLabel', faces.length, [String(n), String(faces.length)]));
   // Clicking a face on the preview ticks or unticks it.
   r.preview.addEventListener('click', (e) => {
     const rect = r.preview.getBoundingClientRect();
@@ -453,8 +458,15 @@ class Dialog {
     const title = context.profile ? 'guardTitleProfile' : aboutFaces ? 'guardTitle' : 'guardTitleLocation';
     document.getElementById('dialog-title').textContent = t(title);
     const audience = context.audience === 'restricted' ? t('guardAudienceRestricted') : t('guardAudiencePublic');
-    const summary = aboutFaces ? t('guardSummary', [String(faces)]) : t('guardSummaryLocation');
-    document.getElementById('dialog-summary').textContent = `${summary} ${audience}`;
+    // Only what applies: the face-scraping background for faces, the location's for a
+    // location (briefly when there are faces too).
+    const aboutLocation = warned.some((r) => r.analysis.verdict.reasons.includes('location'));
+    document.getElementById('dialog-summary').textContent = aboutFaces
+      ? `${plural('guardSummary', faces)} ${audience}` : t('guardSummaryLocation');
+    document.getElementById('dialog-why').hidden = !aboutFaces;
+    const whyLocation = document.getElementById('dialog-why-location');
+    whyLocation.hidden = !aboutLocation;
+    whyLocation.textContent = aboutFaces ? t('guardWhyLocationShort') : t('guardWhyLocation');
     // ?lang= (the demo's mock composer) or the language setting; the browser's otherwise.
     const lang = new URLSearchParams(location.search).get('lang') ?? chosenLanguage();
     document.getElementById('learn-more').href = new URL(`explainer.html${lang ? `?lang=${lang}` : ''}`, location.href).href;

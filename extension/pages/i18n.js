@@ -75,6 +75,32 @@ export async function loadPart(name, lang) {
   return [...parsed.body.children].map((node) => document.importNode(node, true));
 }
 
+// The language the page's messages are in.
+export function messageLanguage() {
+  if (served) return servedLang;
+  return inExtension && api.i18n.getUILanguage().slice(0, 2) === 'fr' ? 'fr' : 'en';
+}
+
+// A message with a count in it, in the plural form the language needs for `count` (keys
+// `<key>_one`, `<key>_other`, ... as Intl.PluralRules names them; French says "1 visage" and
+// "0 visage", English "0 faces"). `substitutions` default to the count alone.
+export function plural(key, count, substitutions = [String(count)]) {
+  const form = new Intl.PluralRules(messageLanguage()).select(count);
+  const text = t(`${key}_${form}`, substitutions);
+  return text === `${key}_${form}` ? t(`${key}_other`, substitutions) : text;
+}
+
+// An EXIF date ("2024:06:21 18:42:05", the camera's local time, no time zone) as people write
+// it in `lang` (the page's language); the raw text when it is not a date.
+export function captureTime(raw, lang = messageLanguage()) {
+  const m = /^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?/.exec(String(raw ?? ''));
+  if (!m) return String(raw ?? '');
+  const [year, month, day, hour, minute, second] = m.slice(1).map((x) => Number(x ?? 0));
+  const when = new Date(year, month - 1, day, hour, minute, second);
+  if (Number.isNaN(when.getTime()) || when.getMonth() !== month - 1) return String(raw);
+  return new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short' }).format(when);
+}
+
 export function t(key, substitutions) {
   if (served) return served[key] ? format(served[key], substitutions) : key;
   return (inExtension && api.i18n.getMessage(key, substitutions)) || key;

@@ -69,7 +69,7 @@ test('answer the warning by role and name', async () => {
     const dialog = guard.getByRole('alertdialog');
     await dialog.waitFor();
     assert.equal(await dialog.getByRole('checkbox', { name: /^Face 1:/ }).isChecked(), true);
-    await dialog.getByRole('button', { name: 'Post anyway' }).click();
+    await dialog.getByRole('button', { name: 'Attach original' }).click();
 
     // Your app's own behaviour: here it uploads at once and says so.
     await page.waitForSelector('html[data-upload-status="uploaded 1"]');
@@ -95,7 +95,7 @@ test('a test profile presets the decision through managed policy: no dialog', as
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
   writeFileSync(manifestPath, JSON.stringify({ ...manifest, key: der.toString('base64') }));
 
-  // "anyway" posts the original file, as if "Post anyway" were pressed ("protect", "cancel").
+  // "anyway" posts the original file, as if "Attach original" were pressed ("protect", "cancel").
   const policyFile = join(POLICY_DIR, `byp-example-${id}.json`);
   mkdirSync(POLICY_DIR, { recursive: true });
   writeFileSync(policyFile, JSON.stringify({ '3rdparty': { extensions: { [id]: { automationDecision: 'anyway' } } } }));

@@ -114,7 +114,7 @@ describe('policy: force on, force masking, lock settings, open the demo', () => 
     const fieldsets = await options.$$eval('fieldset[data-setting]', (all) => all.map((f) => ({
       id: f.id, disabled: f.disabled, locked: f.hasAttribute('data-locked'), note: f.querySelector('.locked-note')?.textContent,
     })));
-    assert.deepEqual(fieldsets.map((f) => f.id).sort(), ['default-action', 'language', 'quiet', 'sensitivity', 'sites']);
+    assert.deepEqual(fieldsets.map((f) => f.id).sort(), ['checked-notice', 'default-action', 'language', 'quiet', 'sensitivity', 'sites']);
     for (const f of fieldsets) assert.deepEqual(f, { id: f.id, disabled: true, locked: true, note: 'Set by your school or organisation.' });
     // The policy's sensitivity is shown, not the user's; the sites are all on.
     assert.equal(await options.getByLabel('Any face, however small').isChecked(), true);
