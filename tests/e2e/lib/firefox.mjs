@@ -133,6 +133,8 @@ export async function launchFirefox(geckodriver, { prefs = {} } = {}) {
     const s = `/session/${sessionId}`;
     return {
       log,
+      // Any WebDriver command of this session (lib/firefox-session.mjs builds on it).
+      cmd: (method, path, body) => call(base, method, `${s}${path}`, body),
       installAddon: (dir) => call(base, 'POST', `${s}/moz/addon/install`, { path: dir, temporary: true }),
       goto: (url) => call(base, 'POST', `${s}/url`, { url }),
       execute: (script, args = []) => call(base, 'POST', `${s}/execute/sync`, { script, args }),

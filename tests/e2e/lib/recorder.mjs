@@ -15,7 +15,8 @@
 // from its first instruction.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 import { chromium } from 'playwright-core';
 
@@ -169,9 +170,15 @@ export class RequestRecorder {
 }
 
 // Starts Chromium with the recorder attached, then loads the unpacked extension. Returns
-// { context, extensionId, serviceWorker, recorder, close }.
-export async function launchRecordedChromium(extensionDir) {
+// { context, extensionId, serviceWorker, recorder, close }. `args` are added to Chromium's
+// command line (e.g. --host-resolver-rules for a socket-level canary); `preferences` are written
+// as the new profile's Default/Preferences before Chromium starts.
+export async function launchRecordedChromium(extensionDir, { args = [], preferences = null } = {}) {
   const profile = tempDir('chromium-recorded');
+  if (preferences) {
+    mkdirSync(join(profile.dir, 'Default'));
+    writeFileSync(join(profile.dir, 'Default', 'Preferences'), JSON.stringify(preferences));
+  }
   const proc = spawn(CHROMIUM, [
     `--user-data-dir=${profile.dir}`,
     '--remote-debugging-pipe',
@@ -179,6 +186,7 @@ export async function launchRecordedChromium(extensionDir) {
     '--enable-unsafe-extension-debugging',
     '--no-default-browser-check',
     ...CHROMIUM_FLAGS,
+    ...args,
     'about:blank',
   ], { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
   const connection = new PipeConnection(proc.stdio[3], proc.stdio[4]);
