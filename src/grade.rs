@@ -102,8 +102,12 @@ pub fn grade(d: &Detection) -> FaceReport {
     let yaw = yaw_degrees(d);
     let eyes_visible = yaw.abs() <= 45.0;
 
+    // The size the grade goes by: the eyes' distance, or for a face whose far eye is hidden
+    // (the distance shrinks with the turn) what a frontal face of its width would have, so
+    // the size word shown agrees with the grade.
+    let size = if eyes_visible { eye_distance } else { d.bbox[2] * FRONTAL_EYE_TO_WIDTH };
     let mut reasons = Vec::new();
-    reasons.push(match eye_distance {
+    reasons.push(match size {
         e if e >= LARGE_EYE_DISTANCE => Reason::LargeFace,
         e if e >= RECOGNISER_EYE_DISTANCE => Reason::RecogniserSize,
         e if e >= SMALL_EYE_DISTANCE => Reason::SmallFace,
@@ -122,7 +126,7 @@ pub fn grade(d: &Detection) -> FaceReport {
     let grade = if !eyes_visible {
         // A profile is less usable but not safe: capped at medium, sized by the face's
         // width (a frontal face's eyes are ~0.4 of its width apart).
-        if d.bbox[2] * FRONTAL_EYE_TO_WIDTH >= SMALL_EYE_DISTANCE {
+        if size >= SMALL_EYE_DISTANCE {
             Grade::Medium
         } else {
             Grade::Low
@@ -167,6 +171,24 @@ mod tests {
         assert!(!profile.eyes_visible && profile.yaw > 45.0);
         assert_eq!(profile.grade, Grade::Medium); // 66 px wide: still counts
         assert_eq!(grade(&face(15.0, 0.98, 0.0)).grade, Grade::Low); // 33 px wide
+        // The size word agrees with the grade: a 66 px profile is a small face, not a tiny one.
+        assert_eq!(profile.reasons[0], Reason::SmallFace);
+        assert_eq!(grade(&face(15.0, 0.98, 0.0)).reasons[0], Reason::TinyFace);
+    }
+
+    #[test]
+    fn every_size_word_agrees_with_its_grade() {
+        for eye in [5.0, 10.0, 14.9, 15.0, 20.0, 34.9, 35.0, 50.0, 69.9, 70.0, 120.0] {
+            for nose_at in [0.5, 0.7, 0.9, 0.98] {
+                let r = grade(&face(eye, nose_at, 0.0));
+                let ok = match r.reasons[0] {
+                    Reason::TinyFace => r.grade == Grade::Low,
+                    Reason::SmallFace => matches!(r.grade, Grade::Low | Grade::Medium),
+                    _ => r.grade != Grade::Low,
+                };
+                assert!(ok, "{eye} px, nose at {nose_at}: {:?} graded {:?}", r.reasons[0], r.grade);
+            }
+        }
         let tilted = grade(&face(80.0, 0.5, 80.0));
         assert!((tilted.roll - 45.0).abs() < 0.1);
         assert_eq!(tilted.grade, Grade::High);

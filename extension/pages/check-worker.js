@@ -2,13 +2,13 @@
 // decode, the detector, masking, removing the location) runs here, off the guard's main thread,
 // so the warning stays responsive, the guard keeps answering the content script's heartbeat,
 // and the guard can stop the work by terminating this worker (Squoosh's pattern).
-// Messages: { job, op: 'check' | 'fix', ... } in, { job, ok, ... } out (see guard.js, Checker).
+// Messages: { job, op: 'check' | 'fix' | 'maskPreview', ... } in, { job, ok, ... } out (see guard.js, worker).
 import init, * as engine from '../wasm/before_you_post.js';
 import { decodeForDetection } from './decode.js';
 
 const ready = init({ module_or_path: new URL('../wasm/before_you_post_bg.wasm', import.meta.url) });
 
-const PREVIEW_SIDE = 440;
+const PREVIEW_SIDE = 680;
 
 const boxOf = (face) => ({ x: face.bbox[0], y: face.bbox[1], w: face.bbox[2], h: face.bbox[3] });
 
@@ -145,6 +145,11 @@ self.onmessage = async ({ data }) => {
       self.postMessage({ job, ok: true, result }, result.thumb ? [result.thumb] : []);
     } else if (op === 'fix') {
       self.postMessage({ job, ok: true, blob: await fix(data) });
+    } else if (op === 'maskPreview') {
+      // The warning's preview: the ticked faces masked as the protected copy will be.
+      const rgba = new Uint8Array(data.rgba.buffer ?? data.rgba);
+      engine.maskFaces(rgba, data.width, data.height, data.boxes, data.seed[0], data.seed[1]);
+      self.postMessage({ job, ok: true, rgba }, [rgba.buffer]);
     } else {
       throw new Error(`unknown op ${op}`);
     }

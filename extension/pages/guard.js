@@ -84,7 +84,7 @@ function shown() {
   let tries = 0;
   const attempt = () => {
     window.focus();
-    target?.focus();
+    target?.focus({ preventScroll: true });
     if (target && document.activeElement !== target && tries++ < 80) setTimeout(attempt, 25);
   };
   attempt();
@@ -343,27 +343,63 @@ const el = (tag, props = {}, ...children) => {
   return node;
 };
 
-function drawPreview(r) {
-  const ctx = r.preview.getContext('2d');
+// The preview shows what will be posted: the ticked faces masked by the engine itself (the
+// same function as the protected copy, at preview size, in the worker), each face outlined
+// (solid: masked, dashed: kept) and numbered, the numbers placed so they do not overlap.
+async function drawPreview(r) {
   if (!r.thumb) return;
-  const scale = r.preview.width / r.analysis.width;
+  const seq = (r.previewSeq = (r.previewSeq ?? 0) + 1);
+  const { width, height } = r.preview;
+  const scale = width / r.analysis.width;
+  const ticked = [...r.selected].filter((i) => canMask(r)).map((i) => {
+    const [x, y, w, h] = r.analysis.faces[i].bbox.map((v) => v * scale);
+    return { x, y, w, h };
+  });
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
   ctx.drawImage(r.thumb, 0, 0);
+  if (ticked.length > 0) {
+    const image = ctx.getImageData(0, 0, width, height);
+    try {
+      const { rgba } = await worker.run({ op: 'maskPreview', rgba: image.data, width, height, boxes: ticked, seed: r.previewSeed });
+      image.data.set(rgba);
+      ctx.putImageData(image, 0, 0);
+    } catch (err) {
+      if (err === ABORTED) return;
+      // Without the engine the preview shows dark boxes: never the faces as if they were masked.
+      ctx.fillStyle = 'rgba(20, 20, 20, 0.85)';
+      for (const b of ticked) ctx.fillRect(b.x, b.y, b.w, b.h);
+    }
+  }
+  if (seq !== r.previewSeq) return; // a later toggle draws instead
+  outlineFaces(r, ctx, scale);
+  r.preview.getContext('2d').drawImage(canvas, 0, 0);
+}
+
+function outlineFaces(r, ctx, scale) {
+  const labels = [];
+  const overlaps = (a) => labels.some((b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h);
+  ctx.font = 'bold 15px system-ui, sans-serif';
   r.analysis.faces.forEach((face, i) => {
-    const [x, y, w, h] = (r.expanded[i] ? [r.expanded[i].x, r.expanded[i].y, r.expanded[i].w, r.expanded[i].h] : face.bbox)
-      .map((v) => v * scale);
-    const selected = r.selected.has(i);
-    ctx.setLineDash(selected ? [] : [6, 4]);
+    const e = r.expanded[i] ?? boxOf(face);
+    const [x, y, w, h] = [e.x, e.y, e.w, e.h].map((v) => v * scale);
+    ctx.setLineDash(r.selected.has(i) ? [] : [6, 4]);
     ctx.lineWidth = 3;
     ctx.strokeStyle = GRADE_COLOURS[face.grade] ?? '#d32f2f';
-    if (selected) {
-      ctx.fillStyle = 'rgba(20, 20, 20, 0.55)';
-      ctx.fillRect(x, y, w, h);
-    }
     ctx.strokeRect(x, y, w, h);
     ctx.setLineDash([]);
-    ctx.fillStyle = '#fff';
-    ctx.font = 'bold 16px system-ui';
-    ctx.fillText(String(i + 1), x + 4, y + 18);
+    // The number in a tag: inside the top-left corner, else above, below or beside the face.
+    const text = String(i + 1);
+    const tw = ctx.measureText(text).width + 8;
+    const th = 20;
+    const spots = [[x, y], [x, y - th], [x, y + h], [x + w, y], [x - tw, y], [x + w - tw, y + h - th]]
+      .map(([lx, ly]) => ({ x: Math.min(Math.max(lx, 0), ctx.canvas.width - tw), y: Math.min(Math.max(ly, 0), ctx.canvas.height - th), w: tw, h: th }));
+    const spot = spots.find((b) => !overlaps(b)) ?? spots[0];
+    labels.push(spot);
+    ctx.fillStyle = GRADE_COLOURS[face.grade] ?? '#d32f2f';
+    ctx.fillRect(spot.x, spot.y, spot.w, spot.h);
+    ctx.fillStyle = face.grade === 'medium' ? '#1a1a1a' : '#fff';
+    ctx.fillText(text, spot.x + 4, spot.y + 15);
   });
 }
 
@@ -371,8 +407,80 @@ function metadataList(meta) {
   const rows = metadataRows(meta);
   if (rows.length === 0) return null;
   const dl = el('dl');
-  for (const [key, value] of rows) dl.append(el('dt', { textContent: t(key) }), el('dd', { textContent: value }));
+  for (const [key, value] of rows) {
+    const where = ['metaLocation', 'metaAltitude'].includes(key);
+    const dt = el('dt', { textContent: t(key) });
+    const dd = el('dd', {}, el('span', { textContent: value }));
+    if (where) {
+      dt.dataset.location = dd.dataset.location = '';
+      dd.append(el('span', { className: 'removed-note', textContent: t('guardLocationRemoved') }));
+    }
+    dl.append(dt, dd);
+  }
   return dl;
+}
+
+// Faces of one kind (grade and size) share a row when a photo has many: "11 faces: medium
+// risk (small face)", with one checkbox for them all and each face listed under it.
+const MANY_FACES = 6;
+const SAME_KIND = 3;
+
+function faceLabel(r, i, box) {
+  const face = r.analysis.faces[i];
+  const grade = el('span', { className: `grade-${face.grade}`, textContent: t(`grade_${face.grade}`) });
+  const reasons = face.reasons.map((x) => t(`reason_${x}`)).join(', ');
+  return el('label', {}, box, ` ${t('guardMaskFace', [String(i + 1)])} `, grade, ` — ${reasons}`);
+}
+
+function faceRows(r, faces, disabled, changed) {
+  const boxes = faces.map((_, i) => {
+    const box = el('input', { type: 'checkbox', checked: r.selected.has(i), disabled });
+    box.dataset.face = String(i);
+    box.addEventListener('change', () => {
+      if (box.checked) r.selected.add(i);
+      else r.selected.delete(i);
+      changed();
+    });
+    return box;
+  });
+  const kinds = new Map();
+  faces.forEach((face, i) => {
+    const kind = `${face.grade} ${face.reasons[0]}`;
+    kinds.set(kind, [...(kinds.get(kind) ?? []), i]);
+  });
+  const rows = [];
+  for (const members of kinds.values()) {
+    if (faces.length < MANY_FACES || members.length < SAME_KIND) {
+      rows.push(...members.map((i) => faceLabel(r, i, boxes[i])));
+      continue;
+    }
+    const first = faces[members[0]];
+    const all = el('input', { type: 'checkbox', disabled });
+    all.dataset.group = members.join(' ');
+    all.addEventListener('change', () => {
+      for (const i of members) {
+        if (all.checked) r.selected.add(i);
+        else r.selected.delete(i);
+      }
+      changed();
+    });
+    const words = plural('guardFaceGroup', members.length, [String(members.length), t(`grade_${first.grade}`), t(`reason_${first.reasons[0]}`)]);
+    const each = el('details', {}, el('summary', { textContent: t('guardFaceGroupEach') }), ...members.map((i) => faceLabel(r, i, boxes[i])));
+    rows.push(el('div', { className: 'face-group' }, el('label', {}, all, ` ${words}`), each));
+  }
+  return rows;
+}
+
+// Every face and group checkbox shows the photo's ticks; the preview follows.
+function syncTicks(r, root) {
+  for (const box of root.querySelectorAll('input[data-face]')) box.checked = r.selected.has(Number(box.dataset.face));
+  for (const all of root.querySelectorAll('input[data-group]')) {
+    const members = all.dataset.group.split(' ').map(Number);
+    const on = members.filter((i) => r.selected.has(i)).length;
+    all.checked = on === members.length;
+    all.indeterminate = on > 0 && on < members.length;
+  }
+  drawPreview(r);
 }
 
 function describe(r, n, forced) {
@@ -382,23 +490,22 @@ function describe(r, n, forced) {
   details.append(el('strong', { textContent: r.file.name }));
   const faces = r.analysis.faces;
   if (r.analysis.faces_checked === false) details.append(el('p', { className: 'blocked', textContent: t('guardFacesNotChecked') }));
+  const changed = () => syncTicks(r, li);
   if (faces.length > 0) {
     const fieldset = el('fieldset');
     fieldset.append(el('legend', { textContent: t('guardFacesLegend') }));
     const maskable = canMask(r);
     const lockedOn = maskable && forced.mask; // the policy masks every face
-    faces.forEach((face, i) => {
-      const box = el('input', { type: 'checkbox', checked: r.selected.has(i), disabled: !maskable || lockedOn });
-      box.dataset.face = String(i);
-      box.addEventListener('change', () => {
-        if (box.checked) r.selected.add(i);
-        else r.selected.delete(i);
-        drawPreview(r);
-      });
-      const grade = el('span', { className: `grade-${face.grade}`, textContent: t(`grade_${face.grade}`) });
-      const reasons = face.reasons.map((x) => t(`reason_${x}`)).join(', ');
-      fieldset.append(el('label', {}, box, ` ${t('guardMaskFace', [String(i + 1)])} `, grade, ` — ${reasons}`));
-    });
+    if (maskable && !lockedOn && faces.length > 1) {
+      const every = el('button', { type: 'button', className: 'small', textContent: t('guardTickAll') });
+      const none = el('button', { type: 'button', className: 'small', textContent: t('guardTickNone') });
+      every.dataset.tick = 'all';
+      none.dataset.tick = 'none';
+      every.addEventListener('click', () => { faces.forEach((_, i) => r.selected.add(i)); changed(); });
+      none.addEventListener('click', () => { r.selected.clear(); changed(); });
+      fieldset.append(el('p', { className: 'tick-all' }, every, ' ', none));
+    }
+    fieldset.append(...faceRows(r, faces, !maskable || lockedOn, changed));
     if (!maskable) fieldset.append(el('p', { className: 'blocked', textContent: t('guardCannotMask') }));
     if (lockedOn) fieldset.append(el('p', { className: 'forced', textContent: t('guardForcedByPolicy') }));
     details.append(fieldset);
@@ -409,7 +516,13 @@ function describe(r, n, forced) {
     const lockedOn = forced.strip && strippable(r);
     const strip = el('input', { type: 'checkbox', checked: r.strip, disabled: r.meta.can_strip_location === false || lockedOn });
     strip.dataset.strip = '';
-    strip.addEventListener('change', () => { r.strip = strip.checked; });
+    // What "remove the location" removes is shown struck through in the list above.
+    const showStrip = () => li.classList.toggle('stripping', Boolean(r.strip));
+    strip.addEventListener('change', () => {
+      r.strip = strip.checked;
+      showStrip();
+    });
+    showStrip();
     details.append(el('label', {}, strip, ` ${t('guardRemoveLocation')}`));
     if (lockedOn) details.append(el('p', { className: 'forced', textContent: t('guardForcedByPolicy') }));
   }
@@ -427,13 +540,15 @@ function describe(r, n, forced) {
     const box = i >= 0 ? details.querySelector(`input[data-face="${i}"]`) : null;
     if (box && !box.disabled) box.click();
   });
-  drawPreview(r);
   li.append(...(r.thumb ? [r.preview] : []), details);
+  syncTicks(r, li);
   return li;
 }
 
 function prepare(r) {
   r.expanded ??= [];
+  // One seed per photo for its preview's mosaic, so toggling a face does not reshuffle the others.
+  r.previewSeed = [...crypto.getRandomValues(new Uint32Array(2))];
   const side = r.thumb ?? { width: 1, height: 1 };
   r.preview = Object.assign(document.createElement('canvas'), { width: side.width, height: side.height });
 }
@@ -480,6 +595,7 @@ class Dialog {
     document.getElementById('working').hidden = true;
     this.showButtons(['protect', 'anyway', 'cancel']);
     document.getElementById('backdrop').hidden = false;
+    document.getElementById('dialog-body').scrollTop = 0;
     focusWhenShown = document.getElementById('protect');
     document.addEventListener('keydown', this.onKey, true);
     this.rendered = true;
@@ -543,10 +659,18 @@ class Dialog {
     if (e.key === 'Escape') {
       e.preventDefault();
       this.pick('cancel');
+    } else if (/^[1-9]$/.test(e.key) && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      // A face's number ticks or unticks it, in the photo that has focus (else the first).
+      const photo = document.activeElement?.closest?.('#photos > li') ?? document.querySelector('#photos > li');
+      const box = photo?.querySelector(`input[data-face="${Number(e.key) - 1}"]`);
+      if (box && !box.disabled) {
+        e.preventDefault();
+        box.click();
+      }
     } else if (e.key === 'Tab') {
       // Focus stays in the dialog.
-      const usable = [...document.querySelectorAll('#dialog a[href], #dialog input:not(:disabled), #dialog button:not(:disabled)')]
-        .filter((x) => !x.closest('[hidden]') && !x.hidden);
+      const usable = [...document.querySelectorAll('#dialog a[href], #dialog summary, #dialog input:not(:disabled), #dialog button:not(:disabled), #dialog canvas[tabindex]')]
+        .filter((x) => !x.closest('[hidden]') && !x.hidden && x.getClientRects().length > 0);
       const i = usable.indexOf(document.activeElement);
       const next = e.shiftKey ? (i <= 0 ? usable.length - 1 : i - 1) : (i + 1) % usable.length;
       e.preventDefault();

@@ -1,0 +1,162 @@
+// The warning at a glance (issue 18), in Chromium: at 1280 x 800 and at a phone's 390 x 844, in
+// English and French, with a 12-face group photo and with a location-only photo, the title, the
+// summary and the choices are on screen without scrolling, nothing overflows sideways, text is
+// at least 16 px, and a location-only photo speaks about the location only. The faces' rows:
+// "mask none" / "mask all", faces of one kind grouped, a click on the preview or a face's number
+// toggles it. Screenshots of every state go to tests/e2e/artifacts/warning/.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, afterEach, before, test } from 'node:test';
+
+import { chromiumWithExtension } from '../lib/chromium.mjs';
+import { ROOT, waitFor } from '../lib/common.mjs';
+import { chooseFiles, warningShown } from '../lib/hold.mjs';
+
+const SHOTS = join(ROOT, 'tests/e2e/artifacts/warning');
+const SIZES = { laptop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
+
+let env;
+let server;
+let browser;
+let page;
+let GROUP; // 12 faces: the group sample tiled 2 x 2
+let PLACE; // the coffee sample with a location, no face
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  env = await chromiumWithExtension('warning-layout');
+  ({ server, browser } = env);
+  const maker = await browser.context.newPage();
+  await maker.goto(server.url('/plain.html'));
+  const b64 = await maker.evaluate(async (data) => {
+    const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))]));
+    const canvas = new OffscreenCanvas(bitmap.width * 2, bitmap.height * 2);
+    const ctx = canvas.getContext('2d');
+    for (const [x, y] of [[0, 0], [1, 0], [0, 1], [1, 1]]) ctx.drawImage(bitmap, x * bitmap.width, y * bitmap.height);
+    const out = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 })).arrayBuffer());
+    let s = '';
+    for (let i = 0; i < out.length; i += 0x8000) s += String.fromCharCode(...out.subarray(i, i + 0x8000));
+    return btoa(s);
+  }, readFileSync(join(ROOT, 'extension/samples/group.jpg')).toString('base64'));
+  await maker.close();
+  GROUP = join(env.scratch.dir, 'group-of-12.jpg');
+  writeFileSync(GROUP, Buffer.from(b64, 'base64'));
+  PLACE = join(env.scratch.dir, 'cafe.jpg');
+  copyFileSync(join(ROOT, 'extension/samples/coffee.jpg'), PLACE);
+  execFileSync('exiftool', ['-q', '-overwrite_original', '-GPSLatitude=48.8584', '-GPSLatitudeRef=N',
+    '-GPSLongitude=2.2945', '-GPSLongitudeRef=E', '-DateTimeOriginal=2026:05:01 10:00:00', PLACE]);
+});
+
+after(() => env?.close());
+
+afterEach(async () => {
+  await page?.close();
+  page = null;
+  await setLanguage('auto');
+});
+
+const worker = () => browser.context.serviceWorkers().find((w) => w.url().startsWith('chrome-extension://'));
+async function setLanguage(language) {
+  await waitFor(() => worker() ?? null, { what: 'the service worker' });
+  await worker().evaluate((value) => chrome.storage.sync.set({ language: value }), language);
+}
+
+async function open(size, photo) {
+  page = await browser.context.newPage();
+  await page.setViewportSize(SIZES[size]);
+  await page.goto(server.url('/composers/instant.html'));
+  await chooseFiles(page, () => page.click('#photo'), [photo]);
+  const frame = await warningShown(page);
+  await frame.waitForFunction(() => document.activeElement?.id === 'protect');
+  await page.waitForTimeout(200); // the preview's masks come from the worker
+  return frame;
+}
+
+// Everything that must be seen at once, inside the frame's viewport; nothing wider than it.
+async function assertAtAGlance(frame, what) {
+  const boxes = await frame.evaluate(() => {
+    const rect = (id) => {
+      const r = document.getElementById(id).getBoundingClientRect();
+      return { top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width };
+    };
+    return {
+      view: { width: innerWidth, height: innerHeight },
+      scrollWidth: document.documentElement.scrollWidth,
+      dialogOverflow: document.getElementById('dialog').scrollWidth - document.getElementById('dialog').clientWidth,
+      parts: Object.fromEntries(['dialog-title', 'dialog-summary', 'protect', 'anyway', 'cancel'].map((id) => [id, rect(id)])),
+    };
+  });
+  for (const [id, r] of Object.entries(boxes.parts)) {
+    assert.ok(r.width > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= boxes.view.height && r.right <= boxes.view.width,
+      `${what}: #${id} is not fully on screen: ${JSON.stringify(r)} in ${JSON.stringify(boxes.view)}`);
+  }
+  assert.ok(boxes.scrollWidth <= boxes.view.width, `${what}: the page scrolls sideways (${boxes.scrollWidth} px)`);
+  assert.ok(boxes.dialogOverflow <= 0, `${what}: the dialog overflows sideways by ${boxes.dialogOverflow} px`);
+  // Text people read is at least 16 px (the background and small notes may be smaller).
+  const small = await frame.evaluate(() => [...document.querySelectorAll('#dialog-summary, #photos label, #actions button')]
+    .filter((el) => el.getClientRects().length > 0 && parseFloat(getComputedStyle(el).fontSize) < 16)
+    .map((el) => `${el.id || el.tagName} ${getComputedStyle(el).fontSize}`));
+  assert.deepEqual(small, [], `${what}: text under 16 px`);
+}
+
+for (const size of Object.keys(SIZES)) {
+  for (const lang of ['en', 'fr']) {
+    test(`${size}, ${lang}: a 12-face group and a location-only photo read at a glance`, async () => {
+      await setLanguage(lang);
+      let frame = await open(size, GROUP);
+      await assertAtAGlance(frame, `${size} ${lang} group`);
+      await page.screenshot({ path: join(SHOTS, `group-${size}-${lang}.png`) });
+      // Faces of one kind share a row; no "(s)".
+      assert.ok(await frame.locator('.face-group').count() >= 1, 'no grouped rows for 12 faces');
+      assert.doesNotMatch(await frame.textContent('#dialog'), /\(s\)/);
+      await frame.click('#cancel');
+      await page.close();
+
+      frame = await open(size, PLACE);
+      await assertAtAGlance(frame, `${size} ${lang} location`);
+      // About the location only: no face-scraping background, its own sourced line.
+      assert.equal(await frame.isHidden('#dialog-why'), true);
+      const why = await frame.textContent('#dialog-why-location');
+      assert.match(why, /2012/);
+      assert.match(why, lang === 'en' ? /home, a school/ : /domicile, une école/);
+      assert.doesNotMatch(await frame.textContent('#dialog-summary'), /face|visage|scraper/i);
+      await page.screenshot({ path: join(SHOTS, `location-${size}-${lang}.png`) });
+      // "Remove the location" shows what goes.
+      assert.equal(await frame.isVisible('.removed-note'), true);
+      await frame.uncheck('input[data-strip]');
+      assert.equal(await frame.isVisible('.removed-note'), false);
+      await frame.click('#cancel');
+    });
+  }
+}
+
+test('the face rows: mask none, mask all, a click on a face in the preview and its number toggle it', async () => {
+  const frame = await open('laptop', GROUP);
+  const ticks = () => frame.$$eval('input[data-face]', (boxes) => boxes.map((b) => b.checked));
+  const total = (await ticks()).length;
+  assert.ok(total >= 12, `${total} faces`);
+  await frame.click('button[data-tick="none"]');
+  assert.deepEqual(await ticks(), new Array(total).fill(false));
+  assert.equal(await frame.$$eval('input[data-group]', (g) => g.every((x) => !x.checked && !x.indeterminate)), true);
+  await frame.click('button[data-tick="all"]');
+  assert.deepEqual(await ticks(), new Array(total).fill(true));
+  // A click in the middle of face 1 on the preview unticks it; its group shows "some".
+  const centre = await frame.evaluate(() => {
+    const canvas = document.querySelector('#photos canvas');
+    const r = canvas.getBoundingClientRect();
+    return { x: r.left + r.width / 2, y: r.top + r.height / 2, w: r.width, h: r.height };
+  });
+  assert.ok(centre.w > 300, `the preview is only ${centre.w} px wide`);
+  const face = await frame.evaluate(() => document.querySelector('input[data-face="0"]').closest('label').textContent);
+  assert.match(face, /Face 1:/);
+  await frame.focus('button[data-tick="all"]');
+  await page.keyboard.press('1');
+  assert.equal((await ticks())[0], false, 'pressing 1 did not untick face 1');
+  assert.equal(await frame.$$eval('input[data-group]', (g) => g.some((x) => x.indeterminate)), true);
+  await page.keyboard.press('1');
+  assert.equal((await ticks())[0], true);
+  await page.screenshot({ path: join(SHOTS, 'group-all-ticked.png') });
+  await frame.click('#cancel');
+});
