@@ -103,6 +103,29 @@ for (const [what, path] of ANIMATED_AND_CMYK) {
   });
 }
 
+test('firefox: Cancel during a long check (100 MP): the panel shows, nothing is posted, the next pick works', { skip }, async () => {
+  await firefox.goto(server.url('/plain.html'));
+  const huge = await largeJpeg(100, inWebDriver(firefox));
+  await firefox.goto(server.url('/composers/instant.html'));
+  await firefox.sendKeys(await firefox.find('#photo'), huge);
+  await waitFor(async () => {
+    try {
+      await firefox.frame(0);
+      if (await firefox.execute("const c = document.getElementById('checking'); return c && !c.hidden ? true : null")) return true;
+      await firefox.frame(null);
+    } catch {
+      await firefox.frame(null).catch(() => {});
+    }
+    return null;
+  }, { timeoutMs: 8000, intervalMs: 50, what: 'the progress panel' });
+  await firefox.click(await firefox.find('#checking-cancel'));
+  await firefox.frame(null);
+  await waitFor(async () => ((await html('released')) === '1' ? true : null), { what: 'the cancel' });
+  await new Promise((ok) => setTimeout(ok, 500));
+  assert.deepEqual(server.uploads(), [], 'a cancelled pick posts nothing');
+  await nextPickWorks();
+});
+
 test('firefox: a 100 MP JPEG is checked (or released with a notice, never stuck); the next pick works', { skip }, async () => {
   await firefox.goto(server.url('/plain.html'));
   const huge = await largeJpeg(100, inWebDriver(firefox));
