@@ -221,6 +221,7 @@ async function analyse(blob, name) {
       $(id).hidden = false;
       $(id).dataset.faces = String(result.faces.length);
     }
+    numberSteps();
     chosen = new File([blob], name, { type: blob.type });
     $('post-current').disabled = false;
     if (projector.on) projector.go(1);
@@ -362,8 +363,20 @@ const projector = {
     // Steps 2 and 3 need a photo.
     $('step-next').disabled = this.index === STEPS.length - 1 || (this.index === 0 && !analysed);
     if (this.on) $(STEPS[this.index]).querySelector('h2').focus?.();
+    numberSteps();
   },
 };
+
+// Steps are numbered as shown: the visible ones in order (before a photo is chosen, "choose"
+// and "post" are 1 and 2); in projector mode, as the stepper counts them.
+function numberSteps() {
+  let shown = 0;
+  STEPS.forEach((id, i) => {
+    const section = $(id);
+    if (!section.hidden) shown++;
+    section.querySelector('h2').dataset.step = String(projector.on ? i + 1 : shown);
+  });
+}
 
 function updateLanguageLinks() {
   for (const link of document.querySelectorAll('.lang-switch a[hreflang]')) {

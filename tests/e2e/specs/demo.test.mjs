@@ -376,3 +376,26 @@ test('the same demo runs as an extension page with the network off, mock compose
   await page.close();
   await extension.context.setOffline(false);
 });
+
+test('steps are numbered as shown; the file chooser speaks the page language; projector mode fits 1024 x 768', async () => {
+  const page = await openDemo('?lang=fr');
+  const numbers = () => page.$$eval('.step:not([hidden]) h2', (hs) => hs.map((h) => getComputedStyle(h, '::before').content));
+  assert.deepEqual(await numbers(), ['"1. "', '"2. "'], 'before a photo: choose, then post');
+  // The browser's own "Choose File" is hidden from the eye; the page's button says it in French.
+  assert.equal((await page.textContent('#drop .pick-button')).trim(), MESSAGES.fr.demoChooseFile.message);
+  assert.ok(await page.$eval('#file', (i) => i.getBoundingClientRect().width <= 1));
+  await analyseSample(page, 'group.jpg');
+  assert.deepEqual(await numbers(), ['"1. "', '"2. "', '"3. "', '"4. "']);
+  await page.setViewportSize({ width: 1024, height: 768 });
+  await page.click('#projector');
+  const header = await page.$eval('header', (h) => h.getBoundingClientRect().height);
+  assert.ok(header <= 64, `the projector header is ${header} px tall`);
+  // Steps 1, 2 and 4 fit whole; step 3 (the large crops, the metadata and the map) scrolls.
+  for (const [index, id] of [[0, 'step-pick'], [1, 'result'], [3, 'compose']]) {
+    await page.evaluate((i) => { for (let k = 0; k < 4; k++) document.getElementById('step-prev').click(); for (let k = 0; k < i; k++) document.getElementById('step-next').click(); }, index);
+    const bottom = await page.$eval(`#${id}`, (s) => s.getBoundingClientRect().bottom);
+    await shot(page, `projector-1024-step-${index + 1}-fr`);
+    assert.ok(bottom <= 768, `projector step ${index + 1} ends at ${bottom} px`);
+  }
+  await page.close();
+});
