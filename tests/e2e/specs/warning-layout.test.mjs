@@ -13,6 +13,7 @@ import { after, afterEach, before, test } from 'node:test';
 import { chromiumWithExtension } from '../lib/chromium.mjs';
 import { ROOT, waitFor } from '../lib/common.mjs';
 import { chooseFiles, warningShown } from '../lib/hold.mjs';
+import { SMALL_TEXT } from '../lib/text-size.mjs';
 
 const SHOTS = join(ROOT, 'tests/e2e/artifacts/warning');
 const SIZES = { laptop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
@@ -94,11 +95,8 @@ async function assertAtAGlance(frame, what) {
   }
   assert.ok(boxes.scrollWidth <= boxes.view.width, `${what}: the page scrolls sideways (${boxes.scrollWidth} px)`);
   assert.ok(boxes.dialogOverflow <= 0, `${what}: the dialog overflows sideways by ${boxes.dialogOverflow} px`);
-  // Text people read is at least 16 px (the background and small notes may be smaller).
-  const small = await frame.evaluate(() => [...document.querySelectorAll('#dialog-summary, #photos label, #actions button')]
-    .filter((el) => el.getClientRects().length > 0 && parseFloat(getComputedStyle(el).fontSize) < 16)
-    .map((el) => `${el.id || el.tagName} ${getComputedStyle(el).fontSize}`));
-  assert.deepEqual(small, [], `${what}: text under 16 px`);
+  // Text people read is at least 16 px (the background and fine print may be smaller).
+  assert.deepEqual(await frame.evaluate(SMALL_TEXT), [], `${what}: text under 16 px`);
 }
 
 for (const size of Object.keys(SIZES)) {
@@ -131,6 +129,16 @@ for (const size of Object.keys(SIZES)) {
     });
   }
 }
+
+test('the demo, popup, options and explainer pages read at 16 px or more', async () => {
+  page = await browser.context.newPage();
+  for (const p of ['demo.html', 'popup.html', 'options.html', 'explainer.html', 'demo.html?projector=1']) {
+    await page.goto(`chrome-extension://${env.browser.extensionId}/pages/${p}`);
+    await page.waitForLoadState('load');
+    await page.waitForTimeout(300);
+    assert.deepEqual(await page.evaluate(SMALL_TEXT), [], `${p}: text under 16 px`);
+  }
+});
 
 test('the face rows: mask none, mask all, a click on a face in the preview and its number toggle it', async () => {
   const frame = await open('laptop', GROUP);
