@@ -436,6 +436,9 @@ function faceRows(r, faces, disabled, changed) {
   const boxes = faces.map((_, i) => {
     const box = el('input', { type: 'checkbox', checked: r.selected.has(i), disabled });
     box.dataset.face = String(i);
+    // Where the mask goes, in the photo's pixels (AUTOMATION.md): x, y, width, height.
+    const area = r.expanded[i] ?? boxOf(faces[i]);
+    box.dataset.box = [area.x, area.y, area.w, area.h].map(Math.round).join(',');
     box.addEventListener('change', () => {
       if (box.checked) r.selected.add(i);
       else r.selected.delete(i);

@@ -3,10 +3,13 @@
 // summary and the choices are on screen without scrolling, nothing overflows sideways, text is
 // at least 16 px, and a location-only photo speaks about the location only. The faces' rows:
 // "mask none" / "mask all", faces of one kind grouped, a click on the preview or a face's number
-// toggles it. Screenshots of every state go to tests/e2e/artifacts/warning/.
+// toggles it; axe-core finds nothing in any of these states. The preview masks exactly the
+// ticked faces, as the posted copy does. Screenshots of every state go to
+// tests/e2e/artifacts/warning/.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 
@@ -16,6 +19,7 @@ import { chooseFiles, warningShown } from '../lib/hold.mjs';
 import { SMALL_TEXT } from '../lib/text-size.mjs';
 
 const SHOTS = join(ROOT, 'tests/e2e/artifacts/warning');
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SIZES = { laptop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
 
 let env;
@@ -97,6 +101,10 @@ async function assertAtAGlance(frame, what) {
   assert.ok(boxes.dialogOverflow <= 0, `${what}: the dialog overflows sideways by ${boxes.dialogOverflow} px`);
   // Text people read is at least 16 px (the background and fine print may be smaller).
   assert.deepEqual(await frame.evaluate(SMALL_TEXT), [], `${what}: text under 16 px`);
+  // axe-core in this state too.
+  await frame.evaluate(AXE_SOURCE);
+  const axe = await frame.evaluate(() => globalThis.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'best-practice'] }));
+  assert.deepEqual(axe.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(' ')}`), [], `${what}: axe`);
 }
 
 for (const size of Object.keys(SIZES)) {
@@ -166,5 +174,88 @@ test('the face rows: mask none, mask all, a click on a face in the preview and i
   await page.keyboard.press('1');
   assert.equal((await ticks())[0], true);
   await page.screenshot({ path: join(SHOTS, 'group-all-ticked.png') });
+  // A click on face 2 in the preview, where its box is, unticks it.
+  const spot = await frame.evaluate(() => {
+    const canvas = document.querySelector('#photos canvas');
+    const r = canvas.getBoundingClientRect();
+    const [x, y, w, h] = document.querySelector('input[data-face="1"]').dataset.box.split(',').map(Number);
+    const s = r.width / 2376;
+    return { x: r.left + (x + w / 2) * s, y: r.top + (y + h / 2) * s };
+  });
+  await frame.click('#photos canvas', { position: { x: spot.x - (await frame.$eval('#photos canvas', (c) => c.getBoundingClientRect().left)), y: spot.y - (await frame.$eval('#photos canvas', (c) => c.getBoundingClientRect().top)) } });
+  assert.equal((await ticks())[1], false, 'a click on face 2 in the preview did not untick it');
   await frame.click('#cancel');
+});
+
+// Mean absolute and signed difference per channel inside `box` (photo pixels, shrunk by a fifth on each
+// side to leave out outlines and number tags) between two images of the photo, both drawn at
+// `size`. `a` and `b` are data: URLs or base64 JPEGs; runs in `p`.
+async function insideDiffs(p, a, b, boxes, photo, size) {
+  return p.evaluate(async ([a, b, boxes, photo, size]) => {
+    const pixels = async (src) => {
+      const blob = src.startsWith('data:') ? await (await fetch(src)).blob()
+        : new Blob([Uint8Array.from(atob(src), (c) => c.charCodeAt(0))], { type: 'image/jpeg' });
+      const bitmap = await createImageBitmap(blob, { resizeWidth: size.width, resizeHeight: size.height, resizeQuality: 'high' });
+      const ctx = new OffscreenCanvas(size.width, size.height).getContext('2d');
+      ctx.drawImage(bitmap, 0, 0);
+      return ctx.getImageData(0, 0, size.width, size.height).data;
+    };
+    const [x, y] = [await pixels(a), await pixels(b)];
+    const s = size.width / photo.width;
+    return boxes.map(([bx, by, bw, bh]) => {
+      const [x0, y0] = [Math.round((bx + bw / 5) * s), Math.round((by + bh / 5) * s)];
+      const [x1, y1] = [Math.round((bx + bw * 4 / 5) * s), Math.round((by + bh * 4 / 5) * s)];
+      let sum = 0;
+      let signed = 0;
+      let n = 0;
+      for (let yy = y0; yy < y1; yy++) {
+        for (let xx = x0; xx < x1; xx++) {
+          const k = (yy * size.width + xx) * 4;
+          for (let c = 0; c < 3; c++) {
+            sum += Math.abs(x[k + c] - y[k + c]);
+            signed += y[k + c] - x[k + c];
+          }
+          n += 3;
+        }
+      }
+      return n ? { abs: sum / n, signed: signed / n } : { abs: 0, signed: 0 };
+    });
+  }, [a, b, boxes, photo, size]);
+}
+
+test('the preview masks exactly the ticked faces, and so does the posted copy', async () => {
+  const frame = await open('laptop', GROUP);
+  await frame.click('button[data-tick="none"]');
+  await page.waitForTimeout(300);
+  const boxes = await frame.$$eval('input[data-face]', (inputs) => inputs.map((i) => i.dataset.box.split(',').map(Number)));
+  const size = await frame.$eval('#photos canvas', (c) => ({ width: c.width, height: c.height }));
+  const snap = () => frame.$eval('#photos canvas', (c) => c.toDataURL('image/png'));
+  const none = await snap();
+  const ticked = [0, 2];
+  for (const summary of await frame.$$('.face-group summary')) await summary.click(); // "show each face"
+  for (const i of ticked) await frame.check(`input[data-face="${i}"]`);
+  await page.waitForTimeout(500);
+  const some = await snap();
+  const photo = { width: 2376, height: 1400 };
+  const previewDiffs = await insideDiffs(frame, none, some, boxes, photo, size);
+  await frame.click('#protect');
+  await page.waitForSelector('html[data-upload-status="uploaded 1"]', { timeout: 20000 });
+  const posted = server.uploadBytes(0).toString('base64');
+  const original = readFileSync(GROUP).toString('base64');
+  const postedDiffs = await insideDiffs(page, original, posted, boxes, photo, size);
+  const show = (ds) => ds.map((d) => `${d.abs.toFixed(1)}/${d.signed.toFixed(1)}`).join(' ');
+  console.log(`# preview (abs/signed): ${show(previewDiffs)}`);
+  console.log(`# posted (abs/signed):  ${show(postedDiffs)}`);
+  boxes.forEach((_, i) => {
+    if (ticked.includes(i)) {
+      // Masked, and by the mosaic the copy gets (it keeps the face's average colour), not by
+      // a dark box (which the preview used to draw).
+      assert.ok(previewDiffs[i].abs > 12, `the preview does not mask face ${i + 1} (${previewDiffs[i].abs.toFixed(1)})`);
+      assert.ok(Math.abs(previewDiffs[i].signed) < 12, `the preview darkens face ${i + 1} instead of masking it (${previewDiffs[i].signed.toFixed(1)})`);
+      assert.ok(postedDiffs[i].abs > 12, `the posted copy does not mask face ${i + 1} (${postedDiffs[i].abs.toFixed(1)})`);
+    } else {
+      assert.ok(previewDiffs[i].abs < 3, `the preview changed unticked face ${i + 1} (${previewDiffs[i].abs.toFixed(1)})`);
+      assert.ok(postedDiffs[i].abs < 6, `the posted copy changed unticked face ${i + 1} (${postedDiffs[i].abs.toFixed(1)})`);
+    }
+  });
 });
