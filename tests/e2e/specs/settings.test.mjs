@@ -11,10 +11,11 @@ import { after, afterEach, before, test } from 'node:test';
 import { chromiumWithExtension } from '../lib/chromium.mjs';
 import { ROOT, waitFor } from '../lib/common.mjs';
 import { FACE, chooseFiles, sha256, warningShown } from '../lib/hold.mjs';
-import { noticeShown } from '../lib/policy.mjs';
+import { noticeShown, noticesOn } from '../lib/policy.mjs';
 
 const require = createRequire(import.meta.url);
 const PLACE_GPS = join(ROOT, 'tests', 'fixtures', 'meta', 'tagged.jpg'); // no face, GPS and city
+const NO_FACE_PHOTO = join(ROOT, 'tests', 'fixtures', 'photos', 'coffee.png');
 
 let server;
 let env;
@@ -173,6 +174,32 @@ test('sensitivity: a small face warns only with "any face"', async () => {
   assert.equal(await frame.locator('input[data-face]').count(), 1);
   await frame.click('#cancel');
   assert.deepEqual(server.uploads(), []);
+});
+
+test('a photo that passes gets a quiet "checked on this device" notice for 3 s, which the options turn off', async () => {
+  await pick([NO_FACE_PHOTO]);
+  await uploaded(1);
+  assert.equal(await noticeShown(page, /checked on this device/), 'Before You Post: checked on this device: no face, no location.');
+  // A small face that does not count is not "no face".
+  await page.close();
+  server.clearUploads();
+  await pick([SMALL_FACE]);
+  await uploaded(1);
+  await noticeShown(page, /no face clear enough to recognise, no location/);
+  // Quiet: gone after about 3 s, where other notices stay 7 s.
+  await waitFor(async () => ((await noticesOn(page)).length === 0 ? true : null), { timeoutMs: 5000, what: 'the notice to go' });
+  await page.close();
+  server.clearUploads();
+
+  const options = await openOptions();
+  await options.getByLabel('Say nothing').check();
+  await syncHas({ checkedNotice: 'off' });
+  await options.close();
+  await pick([NO_FACE_PHOTO]);
+  await uploaded(1);
+  await page.waitForTimeout(800);
+  assert.deepEqual(await noticesOn(page), [], 'a notice was shown with the notice turned off');
+  assert.equal(await held(), 1, 'the photo was still checked');
 });
 
 test('language setting: the warning, its notice and the popup speak French', async () => {
