@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import { ROOT, tempDir, testBuild, waitFor } from '../lib/common.mjs';
 import { WARNING_OPEN, findGeckodriver, geckodriverSkip } from '../lib/firefox.mjs';
 import { launchFirefoxSession } from '../lib/firefox-session.mjs';
-import { SMALL_TEXT } from '../lib/text-size.mjs';
+import { INSIDE_DIFFS, SMALL_TEXT } from '../lib/text-size.mjs';
 import { startServer } from '../server.mjs';
 
 const skip = geckodriverSkip();
@@ -163,4 +163,52 @@ test('firefox: the demo, popup, options and explainer pages read at 16 px or mor
     await new Promise((ok) => setTimeout(ok, 500));
     assert.deepEqual(await firefox.execute(`return ${SMALL_TEXT}`), [], `${page}: text under 16 px`);
   }
+});
+
+test('firefox: mask none / all, a face\'s number, and the preview and the posted copy mask exactly the ticked faces', { skip }, async () => {
+  await setLanguage('auto');
+  await viewport(SIZES.laptop);
+  await warn(GROUP);
+  const ticks = () => firefox.execute("return [...document.querySelectorAll('input[data-face]')].map((b) => b.checked)");
+  const total = (await ticks()).length;
+  assert.ok(total >= 12, `${total} faces`);
+  await firefox.click(await firefox.find('button[data-tick="none"]'));
+  assert.deepEqual(await ticks(), new Array(total).fill(false));
+  await firefox.click(await firefox.find('button[data-tick="all"]'));
+  assert.deepEqual(await ticks(), new Array(total).fill(true));
+  await firefox.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'kb', actions: [{ type: 'keyDown', value: '1' }, { type: 'keyUp', value: '1' }] }] });
+  assert.equal((await ticks())[0], false, 'pressing 1 did not untick face 1');
+  // Preview and posted copy: faces 1 and 3 ticked, the others not.
+  await firefox.click(await firefox.find('button[data-tick="none"]'));
+  await new Promise((ok) => setTimeout(ok, 400));
+  const snap = () => firefox.execute("return document.querySelector('#photos canvas').toDataURL('image/png')");
+  const none = await snap();
+  const boxes = await firefox.execute("return [...document.querySelectorAll('input[data-face]')].map((i) => i.dataset.box.split(',').map(Number))");
+  const size = await firefox.execute("const c = document.querySelector('#photos canvas'); return { width: c.width, height: c.height }");
+  const ticked = [0, 2];
+  await firefox.execute("for (const d of document.querySelectorAll('.face-group details')) d.open = true;");
+  for (const i of ticked) await firefox.click(await firefox.find(`input[data-face="${i}"]`));
+  await new Promise((ok) => setTimeout(ok, 600));
+  const some = await snap();
+  const photo = { width: 2376, height: 1400 };
+  const diffs = (a, b) => firefox.execute(`return (${INSIDE_DIFFS})(arguments[0])`, [[a, b, boxes, photo, size]]);
+  const previewDiffs = await diffs(none, some);
+  await firefox.click(await firefox.find('#protect'));
+  await firefox.frame(null);
+  await waitFor(() => (server.uploads().length === 1 ? true : null), { what: 'the upload' });
+  const posted = server.uploadBytes(0).toString('base64');
+  server.clearUploads();
+  const postedDiffs = await diffs(readFileSync(GROUP).toString('base64'), posted);
+  const show = (ds) => ds.map((d) => `${d.abs.toFixed(1)}/${d.signed.toFixed(1)}`).join(' ');
+  console.log(`# firefox preview (abs/signed): ${show(previewDiffs)}`);
+  console.log(`# firefox posted (abs/signed):  ${show(postedDiffs)}`);
+  boxes.forEach((_, i) => {
+    if (ticked.includes(i)) {
+      assert.ok(previewDiffs[i].abs > 12 && Math.abs(previewDiffs[i].signed) < 12, `the preview does not mask face ${i + 1} as the copy will`);
+      assert.ok(postedDiffs[i].abs > 12, `the posted copy does not mask face ${i + 1}`);
+    } else {
+      assert.ok(previewDiffs[i].abs < 3, `the preview changed unticked face ${i + 1}`);
+      assert.ok(postedDiffs[i].abs < 6, `the posted copy changed unticked face ${i + 1}`);
+    }
+  });
 });

@@ -16,7 +16,7 @@ import { after, afterEach, before, test } from 'node:test';
 import { chromiumWithExtension } from '../lib/chromium.mjs';
 import { ROOT, waitFor } from '../lib/common.mjs';
 import { chooseFiles, warningShown } from '../lib/hold.mjs';
-import { SMALL_TEXT } from '../lib/text-size.mjs';
+import { INSIDE_DIFFS, SMALL_TEXT } from '../lib/text-size.mjs';
 
 const SHOTS = join(ROOT, 'tests/e2e/artifacts/warning');
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -187,40 +187,8 @@ test('the face rows: mask none, mask all, a click on a face in the preview and i
   await frame.click('#cancel');
 });
 
-// Mean absolute and signed difference per channel inside `box` (photo pixels, shrunk by a fifth on each
-// side to leave out outlines and number tags) between two images of the photo, both drawn at
-// `size`. `a` and `b` are data: URLs or base64 JPEGs; runs in `p`.
 async function insideDiffs(p, a, b, boxes, photo, size) {
-  return p.evaluate(async ([a, b, boxes, photo, size]) => {
-    const pixels = async (src) => {
-      const blob = src.startsWith('data:') ? await (await fetch(src)).blob()
-        : new Blob([Uint8Array.from(atob(src), (c) => c.charCodeAt(0))], { type: 'image/jpeg' });
-      const bitmap = await createImageBitmap(blob, { resizeWidth: size.width, resizeHeight: size.height, resizeQuality: 'high' });
-      const ctx = new OffscreenCanvas(size.width, size.height).getContext('2d');
-      ctx.drawImage(bitmap, 0, 0);
-      return ctx.getImageData(0, 0, size.width, size.height).data;
-    };
-    const [x, y] = [await pixels(a), await pixels(b)];
-    const s = size.width / photo.width;
-    return boxes.map(([bx, by, bw, bh]) => {
-      const [x0, y0] = [Math.round((bx + bw / 5) * s), Math.round((by + bh / 5) * s)];
-      const [x1, y1] = [Math.round((bx + bw * 4 / 5) * s), Math.round((by + bh * 4 / 5) * s)];
-      let sum = 0;
-      let signed = 0;
-      let n = 0;
-      for (let yy = y0; yy < y1; yy++) {
-        for (let xx = x0; xx < x1; xx++) {
-          const k = (yy * size.width + xx) * 4;
-          for (let c = 0; c < 3; c++) {
-            sum += Math.abs(x[k + c] - y[k + c]);
-            signed += y[k + c] - x[k + c];
-          }
-          n += 3;
-        }
-      }
-      return n ? { abs: sum / n, signed: signed / n } : { abs: 0, signed: 0 };
-    });
-  }, [a, b, boxes, photo, size]);
+  return p.evaluate(`(${INSIDE_DIFFS})(${JSON.stringify([a, b, boxes, photo, size])})`);
 }
 
 test('the preview masks exactly the ticked faces, and so does the posted copy', async () => {
