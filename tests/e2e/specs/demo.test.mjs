@@ -390,12 +390,25 @@ test('steps are numbered as shown; the file chooser speaks the page language; pr
   await page.click('#projector');
   const header = await page.$eval('header', (h) => h.getBoundingClientRect().height);
   assert.ok(header <= 64, `the projector header is ${header} px tall`);
-  // Steps 1, 2 and 4 fit whole; step 3 (the large crops, the metadata and the map) scrolls.
-  for (const [index, id] of [[0, 'step-pick'], [1, 'result'], [3, 'compose']]) {
-    await page.evaluate((i) => { for (let k = 0; k < 4; k++) document.getElementById('step-prev').click(); for (let k = 0; k < i; k++) document.getElementById('step-next').click(); }, index);
+  // Every step fits whole, with no scrolling.
+  const goTo = (i) => page.evaluate((n) => {
+    for (let k = 0; k < 4; k++) document.getElementById('step-prev').click();
+    for (let k = 0; k < n; k++) document.getElementById('step-next').click();
+  }, i);
+  for (const [index, id] of [[0, 'step-pick'], [1, 'result'], [2, 'scraper'], [3, 'compose']]) {
+    await goTo(index);
     const bottom = await page.$eval(`#${id}`, (s) => s.getBoundingClientRect().bottom);
-    await shot(page, `projector-1024-step-${index + 1}-fr`);
+    await page.screenshot({ path: join(SHOTS, `projector-1024-step-${index + 1}-fr.png`) });
     assert.ok(bottom <= 768, `projector step ${index + 1} ends at ${bottom} px`);
+  }
+  // Step 3 with the most faces (four sizes) and with a location (metadata and map).
+  for (const sample of ['sizes.jpg', 'camera-gps.jpg']) {
+    await goTo(0);
+    await analyseSample(page, sample);
+    await goTo(2);
+    const bottom = await page.$eval('#scraper', (s) => s.getBoundingClientRect().bottom);
+    await page.screenshot({ path: join(SHOTS, `projector-1024-step-3-${sample.replace('.jpg', '')}-fr.png`) });
+    assert.ok(bottom <= 768, `projector step 3 with ${sample} ends at ${bottom} px`);
   }
   await page.close();
 });
