@@ -16,6 +16,7 @@ import { after, afterEach, before, test } from 'node:test';
 import { chromiumWithExtension } from '../lib/chromium.mjs';
 import { ROOT, waitFor } from '../lib/common.mjs';
 import { chooseFiles, warningShown } from '../lib/hold.mjs';
+import { inPlaywright, largeJpeg } from '../lib/large-photo.mjs';
 import { INSIDE_DIFFS, SMALL_TEXT } from '../lib/text-size.mjs';
 
 const SHOTS = join(ROOT, 'tests/e2e/artifacts/warning');
@@ -59,6 +60,7 @@ after(() => env?.close());
 afterEach(async () => {
   await page?.close();
   page = null;
+  server.clearUploads();
   await setLanguage('auto');
 });
 
@@ -80,8 +82,8 @@ async function open(size, photo) {
 }
 
 // Everything that must be seen at once, inside the frame's viewport; nothing wider than it.
-async function assertAtAGlance(frame, what) {
-  const boxes = await frame.evaluate(() => {
+async function assertAtAGlance(frame, what, ids = ['dialog-title', 'dialog-summary', 'protect', 'anyway', 'cancel']) {
+  const boxes = await frame.evaluate((ids) => {
     const rect = (id) => {
       const r = document.getElementById(id).getBoundingClientRect();
       return { top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width };
@@ -90,9 +92,9 @@ async function assertAtAGlance(frame, what) {
       view: { width: innerWidth, height: innerHeight },
       scrollWidth: document.documentElement.scrollWidth,
       dialogOverflow: document.getElementById('dialog').scrollWidth - document.getElementById('dialog').clientWidth,
-      parts: Object.fromEntries(['dialog-title', 'dialog-summary', 'protect', 'anyway', 'cancel'].map((id) => [id, rect(id)])),
+      parts: Object.fromEntries(ids.map((id) => [id, rect(id)])),
     };
-  });
+  }, ids);
   for (const [id, r] of Object.entries(boxes.parts)) {
     assert.ok(r.width > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= boxes.view.height && r.right <= boxes.view.width,
       `${what}: #${id} is not fully on screen: ${JSON.stringify(r)} in ${JSON.stringify(boxes.view)}`);
@@ -226,4 +228,40 @@ test('the preview masks exactly the ticked faces, and so does the posted copy', 
       assert.ok(postedDiffs[i].abs < 6, `the posted copy changed unticked face ${i + 1} (${postedDiffs[i].abs.toFixed(1)})`);
     }
   });
+});
+
+test('the other states, at both sizes: the progress panel of a long check, and a protected copy that failed', async () => {
+  const maker = await browser.context.newPage();
+  await maker.goto(server.url('/plain.html'));
+  const big = await largeJpeg(30, inPlaywright(maker));
+  await maker.close();
+  for (const size of Object.keys(SIZES)) {
+    page = await browser.context.newPage();
+    await page.setViewportSize(SIZES[size]);
+    await page.goto(server.url('/composers/instant.html'));
+    await chooseFiles(page, () => page.click('#photo'), [big]);
+    const frame = await waitFor(() => page.frames().find((f) => f.url().includes('/pages/guard.html')) ?? null, { what: 'the guard' });
+    await frame.waitForSelector('#checking', { state: 'visible', timeout: 5000 });
+    await page.screenshot({ path: join(SHOTS, `checking-${size}-en.png`) });
+    const panel = await frame.$eval('#checking', (c) => { const r = c.getBoundingClientRect(); return { top: r.top, bottom: r.bottom, right: r.right, view: [innerWidth, innerHeight] }; });
+    assert.ok(panel.top >= 0 && panel.bottom <= panel.view[1] && panel.right <= panel.view[0], `${size}: the panel is off screen`);
+    assert.deepEqual(await frame.evaluate(SMALL_TEXT), [], `${size}: text under 16 px in the panel`);
+    await frame.waitForSelector('#dialog', { state: 'visible', timeout: 20000 });
+    // The protected copy fails (test-side fault: the worker gets a file that cannot be decoded).
+    await frame.evaluate(() => {
+      const post = Worker.prototype.postMessage;
+      Worker.prototype.postMessage = function (message, transfer) {
+        const m = message?.op === 'fix' ? { ...message, file: new Blob([new Uint8Array(64)], { type: 'image/jpeg' }) } : message;
+        return post.call(this, m, transfer);
+      };
+    });
+    await frame.click('#protect');
+    await frame.waitForSelector('#fix-error', { state: 'visible', timeout: 20000 });
+    await assertAtAGlance(frame, `${size} failed fix`, ['dialog-title', 'dialog-summary', 'fix-error', 'retry', 'original', 'cancel']);
+    await page.screenshot({ path: join(SHOTS, `fix-failed-${size}-en.png`) });
+    await frame.click('#cancel');
+    assert.deepEqual(server.uploads(), []);
+    await page.close();
+    page = null;
+  }
 });
