@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
@@ -17,6 +18,7 @@ import { INSIDE_DIFFS, SMALL_TEXT } from '../lib/text-size.mjs';
 import { startServer } from '../server.mjs';
 
 const skip = geckodriverSkip();
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SHOTS = join(ROOT, 'tests/e2e/artifacts/warning');
 // Firefox keeps a window at least 500 px wide (headless too, and a larger device-pixel ratio
 // widens the window instead), so its phone-width case is 500 px: still the one-column layout
@@ -131,6 +133,10 @@ async function assertAtAGlance(what) {
   assert.ok(boxes.scrollWidth <= boxes.view.width, `${what}: the page scrolls sideways (${boxes.scrollWidth} px)`);
   assert.ok(boxes.dialogOverflow <= 0, `${what}: the dialog overflows sideways by ${boxes.dialogOverflow} px`);
   assert.deepEqual(await firefox.execute(`return ${SMALL_TEXT}`), [], `${what}: text under 16 px`);
+  // axe-core in this state too.
+  await firefox.execute(AXE_SOURCE);
+  const violations = await firefox.execute("return axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'best-practice'] }).then((r) => r.violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.target).join(' ')))");
+  assert.deepEqual(violations, [], `${what}: axe`);
 }
 
 for (const size of Object.keys(SIZES)) {
