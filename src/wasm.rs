@@ -235,3 +235,23 @@ pub fn mask_face_in_region(rgba: &mut [u8], region: JsValue, width: u32, height:
 pub fn masked_boxes(width: u32, height: u32, boxes: JsValue) -> Result<JsValue, JsValue> {
     to_js(&crate::mask::expanded_boxes(&mask_boxes(boxes)?, width, height).map_err(throw)?)
 }
+
+fn performance_now() -> f64 {
+    let performance = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("performance")).unwrap_or(JsValue::UNDEFINED);
+    let now = js_sys::Reflect::get(&performance, &JsValue::from_str("now")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    now.and_then(|f| f.call0(&performance).ok()).and_then(|v| v.as_f64()).unwrap_or(0.0)
+}
+
+/// For the benchmarks: with `on`, the detector's stages are timed from now on (a few
+/// `performance.now()` calls per tile); `stageTimes` reads them.
+#[wasm_bindgen(js_name = timeStages)]
+pub fn time_stages(on: bool) {
+    crate::detect::stages::set_clock(on.then_some(performance_now as fn() -> f64));
+}
+
+/// The detector's time per stage since the last call (`{ sample_ms, network_ms, decode_ms,
+/// nms_ms }`), reset to zero. All zero unless `timeStages(true)` was called.
+#[wasm_bindgen(js_name = stageTimes)]
+pub fn stage_times() -> Result<JsValue, JsValue> {
+    to_js(&crate::detect::stages::take())
+}

@@ -4,10 +4,12 @@
 mod gemm;
 mod net;
 mod qgemm;
+pub mod stages;
 pub mod weights;
 
 use crate::error::ErrorCode;
 use crate::raster::RgbaView;
+use stages::{time, Stage};
 use net::{Feature, LevelOutput, Path, RetinaFace, HEAD_WIDTH};
 use serde::Serialize;
 
@@ -152,7 +154,7 @@ impl Detector {
         for &scale in &levels[1 + usize::from(repeated)..] {
             self.run_level(image, scale, opts.score_threshold, &mut found);
         }
-        nms(found, opts.nms_iou)
+        time(Stage::Nms, || nms(found, opts.nms_iou))
     }
 
     /// Runs the probe pass at `probe` for a fine level at scale `fine` of `fw` x `fh` pixels,
@@ -191,9 +193,9 @@ impl Detector {
     /// Runs the network on one tile (level pixels) of the level at `scale`.
     fn run(&self, image: RgbaView<'_>, scale: f32, (tx, ty, tw, th): (usize, usize, usize, usize), threshold: f32, found: &mut Vec<Detection>) {
         let (lw, lh) = level_size(image, scale);
-        let input = sample_tile(image, scale, tx, ty, tw, th);
-        let outs = self.net.forward(&input);
-        decode(&outs, threshold, tx as f32, ty as f32, lw as f32 / image.width() as f32, lh as f32 / image.height() as f32, found);
+        let input = time(Stage::Sample, || sample_tile(image, scale, tx, ty, tw, th));
+        let outs = time(Stage::Network, || self.net.forward(&input));
+        time(Stage::Decode, || decode(&outs, threshold, tx as f32, ty as f32, lw as f32 / image.width() as f32, lh as f32 / image.height() as f32, found));
     }
 }
 

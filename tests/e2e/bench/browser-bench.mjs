@@ -1,7 +1,10 @@
 // Speed of the built extension's WebAssembly detector in a headless browser (figures, not a test).
 //   node tests/e2e/bench/browser-bench.mjs [FOLDER]     default: ../shared/face-bench
 // FOLDER holds manifest.json in the face-bench format. The browser decodes each photo (as the
-// extension does), then the wasm engine analyses its pixels; only analyzeRgba is timed.
+// extension does), then the wasm engine analyses its pixels; only analyzeRgba is timed for the
+// headline figures. Also printed, the per-stage split (medians per photo): the browser's decode
+// and pixel read, and inside analyzeRgba the detector's sampling, network, decoding and NMS
+// (timeStages/stageTimes) and the rest (grading, the decision, crossing the boundary).
 // The same in-page module runs in Chromium (default) and, with BENCH_BROWSER=firefox, in
 // Firefox ESR through geckodriver; it posts its figures back to this script's server.
 import { createServer } from 'node:http';
@@ -34,11 +37,13 @@ async function benchInPage(repeat) {
     if (entry.category === 'ambiguous') continue;
     try {
       const blob = await (await fetch(`/${entry.file}`)).blob();
+      const decodeStart = performance.now();
       const bitmap = await createImageBitmap(blob);
       const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
       const ctx = canvas.getContext('2d', { willReadFrequently: true });
       ctx.drawImage(bitmap, 0, 0);
       const img = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+      const decodeMs = performance.now() - decodeStart;
       let ms = Infinity;
       let result;
       for (let i = 0; i < repeat; i++) {
@@ -46,7 +51,15 @@ async function benchInPage(repeat) {
         result = engine.analyzeRgba(img.data, img.width, img.height, undefined);
         ms = Math.min(ms, performance.now() - start);
       }
-      results.push({ file: entry.file, category: entry.category, ms, warn: result.verdict.warn, faces: result.faces.length });
+      // Once more with the stages timed (their clock calls cost a little: not in `ms`).
+      engine.timeStages(true);
+      engine.stageTimes();
+      const timedStart = performance.now();
+      engine.analyzeRgba(img.data, img.width, img.height, undefined);
+      const timedMs = performance.now() - timedStart;
+      const stages = engine.stageTimes();
+      engine.timeStages(false);
+      results.push({ file: entry.file, category: entry.category, ms, warn: result.verdict.warn, faces: result.faces.length, decodeMs, timedMs, stages });
     } catch (e) {
       results.push({ file: entry.file, error: String(e?.code ?? e) });
     }
@@ -127,6 +140,18 @@ console.log(`warn rate: face ${warnRate('face').toFixed(3)}, no_face ${warnRate(
 for (const c of ['no_face', 'hard_negative']) {
   for (const r of (byCategory[c] ?? []).filter((r) => r.warn)) console.log(`warns (${c}): ${r.file}`);
 }
+// The per-stage split, medians over the photos.
+const ok = results.filter((r) => !r.error && r.stages);
+const median = (xs) => { const v = [...xs].sort((a, b) => a - b); return v[Math.floor(v.length / 2)] ?? 0; };
+const split = {
+  decode_and_read_ms: median(ok.map((r) => r.decodeMs)),
+  sample_ms: median(ok.map((r) => r.stages.sample_ms)),
+  network_ms: median(ok.map((r) => r.stages.network_ms)),
+  decode_outputs_ms: median(ok.map((r) => r.stages.decode_ms)),
+  nms_ms: median(ok.map((r) => r.stages.nms_ms)),
+  rest_ms: median(ok.map((r) => r.timedMs - r.stages.sample_ms - r.stages.network_ms - r.stages.decode_ms - r.stages.nms_ms)),
+};
+console.log(`per-stage medians (ms): ${Object.entries(split).map(([k, v]) => `${k.replace(/_ms$/, '')} ${v.toFixed(1)}`).join(', ')}`);
 console.log(JSON.stringify({
   browser_median_ms: Number(pct(0.5).toFixed(1)),
   browser_p95_ms: Number(pct(0.95).toFixed(1)),
@@ -134,4 +159,5 @@ console.log(JSON.stringify({
   wasm_bytes: wasmBytes,
   model_bytes: modelBytes,
   images: times.length,
+  stages_median_ms: Object.fromEntries(Object.entries(split).map(([k, v]) => [k, Number(v.toFixed(1))])),
 }));
