@@ -118,7 +118,9 @@ pub fn mask_faces(rgba: &mut [u8], width: u32, height: u32, boxes: &[MaskBox], s
 /// Masks one face of a `width` x `height` photo given only the pixels of `region` (a
 /// rectangle of the photo, for example [`expanded_box`] of `b`), so a big photo's protected
 /// copy never has to pass whole through the engine. The expanded box must lie inside the
-/// region; the pixels it covers get exactly what [`mask_faces`] gives with the same seed.
+/// region; the pixels it covers get exactly what [`mask_faces`] gives a single face with the
+/// same seed. Each call starts the noise afresh from `seed`: give every face its own seed, or
+/// faces of one size would share their noise.
 pub fn mask_face_in_region(rgba: &mut [u8], region: MaskRect, width: u32, height: u32, b: &MaskBox, seed: u64) -> Result<(), ErrorCode> {
     RgbaView::new(rgba, region.w, region.h)?;
     let Some(rect) = expanded_box(b, width, height)? else { return Ok(()) };

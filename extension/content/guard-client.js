@@ -9,7 +9,7 @@
 //   client -> guard: check { id, files: [{ index, file }], context }, shown { id }, abort { id },
 //                    ping { seq }
 //   guard -> client: ready, pong { seq }, verdict { id, warn, auto, fixing, notices },
-//                    show { id }, fixing { id }, decision { id, action, files, notices }
+//                    show { id }, hide { id }, fixing { id }, decision { id, action, files, notices }
 (() => {
   'use strict';
   if (globalThis.beforeYouPostGuardClient) return;
@@ -152,6 +152,7 @@
         if (!p) return;
         if (msg.type === 'verdict') p.verdict(msg);
         else if (msg.type === 'show') p.show();
+        else if (msg.type === 'hide') guard.hide();
         else if (msg.type === 'fixing') p.fixing();
         else if (msg.type === 'decision') p.decision(msg);
       },

@@ -97,11 +97,17 @@ function randomSeed() {
 // original format (the engine allows masking only for JPEG, PNG and WebP) and size. The new
 // file carries no metadata at all, so no location either. Only the rectangle around each face
 // goes through the engine, so a 48 MP photo is held once, on the canvas, not three times.
-async function maskedFile({ file, faces, meta }) {
+async function maskedFile({ file, faces, meta, photo }) {
   const writeAs = meta?.can_mask === true ? meta.mime : null;
   if (!writeAs) throw Object.assign(new Error('this file cannot be masked'), { code: meta?.mask_blocker ?? 'unwritable_format' });
   const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
   const { width, height } = bitmap;
+  // The faces are in the pixels the check saw: a full decode of another size or orientation
+  // would put every mask in the wrong place. Nothing is posted then (the fix fails, visibly).
+  if (photo && (photo.width !== width || photo.height !== height)) {
+    bitmap.close();
+    throw Object.assign(new Error(`decoded ${width} x ${height}, checked ${photo.width} x ${photo.height}`), { code: 'size_mismatch' });
+  }
   const canvas = new OffscreenCanvas(width, height);
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
   try {
@@ -109,11 +115,14 @@ async function maskedFile({ file, faces, meta }) {
   } finally {
     bitmap.close();
   }
-  const [hi, lo] = randomSeed();
   for (const face of faces.map(boxOf)) {
     const [region] = engine.maskedBoxes(width, height, [face]);
-    if (!region || region.w === 0 || region.h === 0) continue;
+    if (!region || region.w === 0 || region.h === 0) {
+      throw Object.assign(new Error('a face to mask lies outside the photo'), { code: 'invalid_box' });
+    }
     const pixels = ctx.getImageData(region.x, region.y, region.w, region.h);
+    // A fresh seed per face: faces of one size never share their noise.
+    const [hi, lo] = randomSeed();
     engine.maskFaceInRegion(pixels.data, region, width, height, face, hi, lo);
     ctx.putImageData(pixels, region.x, region.y);
   }

@@ -35,11 +35,12 @@ function shownSize(meta) {
 async function decodeScaled(blob, meta, size, photo) {
   if (typeof ImageDecoder !== 'function' || meta?.mime !== 'image/jpeg') return null;
   if (!(await ImageDecoder.isTypeSupported('image/jpeg').catch(() => false))) return null;
-  // The size as shown (after EXIF orientation), which both engines read it as.
-  const decoder = new ImageDecoder({
-    type: 'image/jpeg', data: blob.stream(), preferAnimation: false, desiredWidth: size.width, desiredHeight: size.height,
-  });
+  let decoder;
   try {
+    // The size as shown (after EXIF orientation), which both engines read it as.
+    decoder = new ImageDecoder({
+      type: 'image/jpeg', data: blob.stream(), preferAnimation: false, desiredWidth: size.width, desiredHeight: size.height,
+    });
     const { image: frame } = await decoder.decode();
     try {
       const { displayWidth: width, displayHeight: height } = frame;
@@ -56,7 +57,7 @@ async function decodeScaled(blob, meta, size, photo) {
   } catch {
     return null; // createImageBitmap tries next, and says what is wrong with the file
   } finally {
-    decoder.close();
+    decoder?.close();
   }
 }
 
@@ -67,7 +68,12 @@ export async function decodeForDetection(blob, meta, sizeFor) {
   const photo = shownSize(meta);
   if (photo) {
     const size = sizeFor(photo.width, photo.height);
-    if (size.width >= photo.width) return { ...(await decode(blob)), photo };
+    if (size.width >= photo.width) {
+      // Within the budget the browser's own decode says the size (the header's orientation
+      // may be one the browser does not apply, e.g. EXIF in a PNG text chunk).
+      const whole = await decode(blob);
+      return { ...whole, photo: { width: whole.image.width, height: whole.image.height } };
+    }
     const scaled = await decodeScaled(blob, meta, size, photo);
     if (scaled) return scaled;
     const bitmap = await createImageBitmap(blob, {

@@ -200,6 +200,8 @@ async function onRequest(msg) {
     warned.forEach((r, i) => Object.assign(r, after[i]));
   } else {
     send({ type: 'verdict', warn: false, auto: true, fixing: needsFix(warned), notices });
+    // Decided without asking: the frame goes out of sight if the progress panel had shown it.
+    send({ type: 'hide' });
   }
   if (request.aborted) return;
   // The demo's mock composer (no site) does not count.
@@ -298,6 +300,7 @@ const progress = {
     clearTimeout(this.timer);
     this.request = null;
     document.removeEventListener('keydown', this.onKey, true);
+    if (focusWhenShown === document.getElementById('checking-cancel')) focusWhenShown = null;
     if (document.getElementById('checking').hidden) return;
     document.getElementById('checking').hidden = true;
     document.getElementById('dialog').hidden = false;
@@ -318,7 +321,8 @@ const progress = {
       e.preventDefault();
       progress.cancel(progress.request);
     } else if (e.key === 'Tab') {
-      e.preventDefault(); // one control: focus stays on Cancel
+      e.preventDefault(); // one control: focus goes to, and stays on, Cancel
+      document.getElementById('checking-cancel').focus();
     }
   },
 };
@@ -332,7 +336,8 @@ async function applyChoice(r) {
   const faces = r.analysis.faces.filter((_, i) => r.selected.has(i)).map((f) => ({ bbox: f.bbox }));
   const strip = r.strip && r.meta?.has_location;
   if (faces.length === 0 && !strip) return null;
-  const { blob } = await worker.run({ op: 'fix', file: r.file, faces, strip, meta: r.meta });
+  const photo = { width: r.analysis.width, height: r.analysis.height };
+  const { blob } = await worker.run({ op: 'fix', file: r.file, faces, strip, meta: r.meta, photo });
   return new File([blob], r.file.name, { type: r.file.type || blob.type, lastModified: r.file.lastModified });
 }
 
@@ -626,6 +631,8 @@ class Dialog {
   // While the protected copy is made: the buttons wait, a line says what is happening.
   busy(on) {
     if (!this.rendered) return;
+    // The ticks are read when the copy starts: while it is made they cannot change.
+    document.getElementById('photos').inert = on;
     document.getElementById('working').hidden = !on;
     if (on) document.getElementById('fix-error').hidden = true;
     for (const id of ACTIONS) document.getElementById(id).disabled = on && id !== 'cancel';
@@ -662,10 +669,13 @@ class Dialog {
     if (e.key === 'Escape') {
       e.preventDefault();
       this.pick('cancel');
-    } else if (/^[1-9]$/.test(e.key) && !e.ctrlKey && !e.metaKey && !e.altKey) {
-      // A face's number ticks or unticks it, in the photo that has focus (else the first).
+    } else if (/^[1-9]$/.test(e.key) && !e.ctrlKey && !e.metaKey && !e.altKey && !e.repeat
+      && !document.getElementById('photos').inert) {
+      // A face's number ticks or unticks it, in the photo that has focus (else the first), when
+      // every face has a one-digit number (typing "10" must not toggle face 1).
       const photo = document.activeElement?.closest?.('#photos > li') ?? document.querySelector('#photos > li');
-      const box = photo?.querySelector(`input[data-face="${Number(e.key) - 1}"]`);
+      const box = photo && photo.querySelectorAll('input[data-face]').length <= 9
+        ? photo.querySelector(`input[data-face="${Number(e.key) - 1}"]`) : null;
       if (box && !box.disabled) {
         e.preventDefault();
         box.click();

@@ -265,3 +265,59 @@ test('the other states, at both sizes: the progress panel of a long check, and a
     page = null;
   }
 });
+
+// Whether the extension's full-screen host is on screen (seen from the page: the host element).
+const OVERLAY_UP = `(() => [...document.documentElement.children]
+  .some((el) => !['HEAD', 'BODY'].includes(el.tagName) && getComputedStyle(el).position === 'fixed'
+    && getComputedStyle(el).display !== 'none' && el.getBoundingClientRect().height >= innerHeight))()`;
+
+test('while the protected copy is made, the ticks cannot change (the copy is made from them)', async () => {
+  const frame = await open('laptop', GROUP);
+  // The copy never comes back (test-side: the worker does not get the request).
+  await frame.evaluate(() => {
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (message, transfer) {
+      return message?.op === 'fix' ? undefined : post.call(this, message, transfer);
+    };
+  });
+  const ticks = () => frame.$$eval('input[data-face]', (boxes) => boxes.map((b) => b.checked));
+  const before = await ticks();
+  await frame.click('#protect');
+  await frame.waitForSelector('#working', { state: 'visible' });
+  assert.equal(await frame.evaluate(() => document.getElementById('photos').inert), true);
+  await page.keyboard.press('1');
+  await frame.click('button[data-tick="none"]', { force: true }); // a real mouse click where it is
+  assert.deepEqual(await ticks(), before, 'a tick changed while the copy was being made');
+  await frame.click('#cancel');
+  assert.deepEqual(server.uploads(), []);
+});
+
+test('an automatic fix after a long check: the progress panel goes and no invisible overlay stays over the page while it is made', async () => {
+  const maker = await browser.context.newPage();
+  await maker.goto(server.url('/plain.html'));
+  const big = await largeJpeg(30, inPlaywright(maker));
+  await maker.close();
+  await worker().evaluate(() => chrome.storage.sync.set({ defaultAction: 'mask' }));
+  try {
+    page = await browser.context.newPage();
+    await page.goto(server.url('/composers/instant.html'));
+    await chooseFiles(page, () => page.click('#photo'), [big]);
+    const frame = await waitFor(() => page.frames().find((f) => f.url().includes('/pages/guard.html')) ?? null, { what: 'the guard' });
+    await frame.waitForSelector('#checking', { state: 'visible', timeout: 5000 });
+    // The automatic fix takes its time (test-side: it never comes back), so what the page sees
+    // while it is made can be looked at.
+    await frame.evaluate(() => {
+      const post = Worker.prototype.postMessage;
+      Worker.prototype.postMessage = function (message, transfer) {
+        return message?.op === 'fix' ? undefined : post.call(this, message, transfer);
+      };
+    });
+    // The check ends and the automatic fix starts: the frame is out of sight while it works.
+    await frame.waitForSelector('#checking', { state: 'hidden', timeout: 20000 });
+    await waitFor(async () => (!(await page.evaluate(OVERLAY_UP)) ? true : null), { timeoutMs: 3000, what: 'the overlay to go' })
+      .catch(() => assert.fail('an invisible overlay stays over the page during the automatic fix'));
+    assert.deepEqual(server.uploads(), [], 'a fix was chosen: nothing goes before it is made');
+  } finally {
+    await worker().evaluate(() => chrome.storage.sync.remove('defaultAction'));
+  }
+});
