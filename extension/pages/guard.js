@@ -601,6 +601,7 @@ class Dialog {
     document.getElementById('quiet-row').hidden = !this.quietAllowed;
     document.getElementById('fix-error').hidden = true;
     document.getElementById('working').hidden = true;
+    document.getElementById('photos').inert = false; // a previous copy's wait is over
     this.showButtons(['protect', 'anyway', 'cancel']);
     document.getElementById('backdrop').hidden = false;
     document.getElementById('dialog-body').scrollTop = 0;
@@ -669,17 +670,23 @@ class Dialog {
     if (e.key === 'Escape') {
       e.preventDefault();
       this.pick('cancel');
-    } else if (/^[1-9]$/.test(e.key) && !e.ctrlKey && !e.metaKey && !e.altKey && !e.repeat
+    } else if (/^[0-9]$/.test(e.key) && !e.ctrlKey && !e.metaKey && !e.altKey && !e.repeat
       && !document.getElementById('photos').inert) {
-      // A face's number ticks or unticks it, in the photo that has focus (else the first), when
-      // every face has a one-digit number (typing "10" must not toggle face 1).
+      // A face's number ticks or unticks it, in the photo that has focus (else the first). With
+      // ten faces or more, the digits typed within 0.6 s make one number ("1", "0": face 10).
       const photo = document.activeElement?.closest?.('#photos > li') ?? document.querySelector('#photos > li');
-      const box = photo && photo.querySelectorAll('input[data-face]').length <= 9
-        ? photo.querySelector(`input[data-face="${Number(e.key) - 1}"]`) : null;
-      if (box && !box.disabled) {
-        e.preventDefault();
-        box.click();
-      }
+      const count = photo?.querySelectorAll('input[data-face]').length ?? 0;
+      if (count === 0) return;
+      e.preventDefault();
+      clearTimeout(this.digitTimer);
+      this.digits = `${this.digits ?? ''}${e.key}`;
+      const toggle = () => {
+        const box = photo.querySelector(`input[data-face="${Number(this.digits) - 1}"]`);
+        this.digits = '';
+        if (box && !box.disabled) box.click();
+      };
+      if (count <= 9 || this.digits.length >= String(count).length) toggle();
+      else this.digitTimer = setTimeout(toggle, 600);
     } else if (e.key === 'Tab') {
       // Focus stays in the dialog.
       const usable = [...document.querySelectorAll('#dialog a[href], #dialog summary, #dialog input:not(:disabled), #dialog button:not(:disabled), #dialog canvas[tabindex]')]
