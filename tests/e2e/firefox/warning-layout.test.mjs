@@ -14,6 +14,7 @@ import { after, before, test } from 'node:test';
 import { ROOT, tempDir, testBuild, waitFor } from '../lib/common.mjs';
 import { WARNING_OPEN, findGeckodriver, geckodriverSkip } from '../lib/firefox.mjs';
 import { launchFirefoxSession } from '../lib/firefox-session.mjs';
+import { groupOf12, inWebDriver } from '../lib/large-photo.mjs';
 import { INSIDE_DIFFS, SMALL_TEXT } from '../lib/text-size.mjs';
 import { startServer } from '../server.mjs';
 
@@ -49,18 +50,7 @@ before(async () => {
   await firefox.installAddon(build.dir);
   // The group sample tiled 2 x 2 (12 faces), made by Firefox's own canvas.
   await firefox.goto(server.url('/plain.html'));
-  const b64 = await firefox.execute(`return (async (data) => {
-    const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))]));
-    const canvas = new OffscreenCanvas(bitmap.width * 2, bitmap.height * 2);
-    const ctx = canvas.getContext('2d');
-    for (const [x, y] of [[0, 0], [1, 0], [0, 1], [1, 1]]) ctx.drawImage(bitmap, x * bitmap.width, y * bitmap.height);
-    const out = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 })).arrayBuffer());
-    let s = '';
-    for (let i = 0; i < out.length; i += 0x8000) s += String.fromCharCode(...out.subarray(i, i + 0x8000));
-    return btoa(s);
-  })(arguments[0])`, [readFileSync(join(ROOT, 'extension/samples/group.jpg')).toString('base64')]);
-  GROUP = join(scratch.dir, 'group-of-12.jpg');
-  writeFileSync(GROUP, Buffer.from(b64, 'base64'));
+  GROUP = await groupOf12(inWebDriver(firefox), join(scratch.dir, 'group-of-12.jpg'));
   PLACE = join(scratch.dir, 'cafe.jpg');
   copyFileSync(join(ROOT, 'extension/samples/coffee.jpg'), PLACE);
   execFileSync('exiftool', ['-q', '-overwrite_original', '-GPSLatitude=48.8584', '-GPSLatitudeRef=N',

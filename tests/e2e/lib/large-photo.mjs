@@ -88,3 +88,23 @@ export function nearShare(p, q) {
   })));
   return hits.filter(Boolean).length / Math.max(1, p.filter(Boolean).length);
 }
+
+// Runs in the browser: base64 of a JPEG -> base64 of that photo tiled 2 x 2.
+async function twoByTwo(data) {
+  const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))]));
+  const canvas = new OffscreenCanvas(bitmap.width * 2, bitmap.height * 2);
+  const ctx = canvas.getContext('2d');
+  for (const [x, y] of [[0, 0], [1, 0], [0, 1], [1, 1]]) ctx.drawImage(bitmap, x * bitmap.width, y * bitmap.height);
+  const out = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 })).arrayBuffer());
+  let s = '';
+  for (let i = 0; i < out.length; i += 0x8000) s += String.fromCharCode(...out.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+// The group sample tiled 2 x 2 (12 faces, 2376 x 1400), encoded by the browser behind `run`,
+// written to `path`; returns `path`.
+export async function groupOf12(run, path) {
+  const sample = readFileSync(join(ROOT, 'extension', 'samples', 'group.jpg')).toString('base64');
+  writeFileSync(path, Buffer.from(await run(twoByTwo.toString(), sample), 'base64'));
+  return path;
+}

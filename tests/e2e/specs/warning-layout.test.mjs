@@ -8,7 +8,7 @@
 // tests/e2e/artifacts/warning/.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
@@ -16,7 +16,7 @@ import { after, afterEach, before, test } from 'node:test';
 import { chromiumWithExtension } from '../lib/chromium.mjs';
 import { ROOT, waitFor } from '../lib/common.mjs';
 import { chooseFiles, warningShown } from '../lib/hold.mjs';
-import { inPlaywright, largeJpeg } from '../lib/large-photo.mjs';
+import { groupOf12, inPlaywright, largeJpeg } from '../lib/large-photo.mjs';
 import { INSIDE_DIFFS, SMALL_TEXT } from '../lib/text-size.mjs';
 
 const SHOTS = join(ROOT, 'tests/e2e/artifacts/warning');
@@ -36,19 +36,8 @@ before(async () => {
   ({ server, browser } = env);
   const maker = await browser.context.newPage();
   await maker.goto(server.url('/plain.html'));
-  const b64 = await maker.evaluate(async (data) => {
-    const bitmap = await createImageBitmap(new Blob([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))]));
-    const canvas = new OffscreenCanvas(bitmap.width * 2, bitmap.height * 2);
-    const ctx = canvas.getContext('2d');
-    for (const [x, y] of [[0, 0], [1, 0], [0, 1], [1, 1]]) ctx.drawImage(bitmap, x * bitmap.width, y * bitmap.height);
-    const out = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 })).arrayBuffer());
-    let s = '';
-    for (let i = 0; i < out.length; i += 0x8000) s += String.fromCharCode(...out.subarray(i, i + 0x8000));
-    return btoa(s);
-  }, readFileSync(join(ROOT, 'extension/samples/group.jpg')).toString('base64'));
+  GROUP = await groupOf12(inPlaywright(maker), join(env.scratch.dir, 'group-of-12.jpg'));
   await maker.close();
-  GROUP = join(env.scratch.dir, 'group-of-12.jpg');
-  writeFileSync(GROUP, Buffer.from(b64, 'base64'));
   PLACE = join(env.scratch.dir, 'cafe.jpg');
   copyFileSync(join(ROOT, 'extension/samples/coffee.jpg'), PLACE);
   execFileSync('exiftool', ['-q', '-overwrite_original', '-GPSLatitude=48.8584', '-GPSLatitudeRef=N',
