@@ -76,13 +76,12 @@ export async function decodeForDetection(blob, meta, sizeFor) {
     }
     const scaled = await decodeScaled(blob, meta, size, photo);
     if (scaled) return scaled;
+    // A resize always returns the size asked for, so an orientation the browser does not
+    // apply cannot be seen here: the protected copy refuses a full decode of another size.
     const bitmap = await createImageBitmap(blob, {
       ...ORIENTED, resizeWidth: size.width, resizeHeight: size.height, resizeQuality: 'high',
     });
-    if (bitmap.width === size.width && bitmap.height === size.height) return { ...pixelsOf(bitmap), photo };
-    // The browser oriented it otherwise than the header said (HEIF/AVIF rotate without EXIF):
-    // decode without trusting the header.
-    bitmap.close();
+    return { ...pixelsOf(bitmap), photo };
   }
   const full = await createImageBitmap(blob, ORIENTED);
   const actual = { width: full.width, height: full.height };
