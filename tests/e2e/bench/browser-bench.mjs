@@ -19,18 +19,34 @@ import { findGeckodriver, launchFirefox } from '../lib/firefox.mjs';
 
 // BENCH_REPEAT=N times each photo N times and keeps its fastest run, which damps the noise of
 // a shared machine; BENCH_TIMES=FILE writes each photo's time to FILE (JSON).
+// BENCH_VS=DIR (a folder holding another build's before_you_post.js and _bg.wasm) times that
+// build too, on the same decoded pixels, photo by photo in turn (which goes first alternates),
+// and prints the paired ratio: two variants compared in one run, whatever the machine's drift.
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 1));
+const VS = process.env.BENCH_VS ? resolve(process.env.BENCH_VS) : null;
 const BROWSER = process.env.BENCH_BROWSER ?? 'chromium';
 const folder = resolve(process.argv[2] ?? join(ROOT, '../shared/face-bench'));
 const extDir = join(ROOT, `target/extension/${BROWSER === 'firefox' ? 'firefox' : 'chromium'}`);
 const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json' };
 
 // Runs in the page: loads the engine, then decodes and times every photo of the manifest.
-async function benchInPage(repeat) {
+async function benchInPage(repeat, vs) {
   const t = performance.now();
   const engine = await import('/ext/wasm/before_you_post.js');
   await engine.default({ module_or_path: '/ext/wasm/before_you_post_bg.wasm' });
   const initMs = performance.now() - t;
+  const other = vs ? await import('/vs/before_you_post.js') : null;
+  if (other) await other.default({ module_or_path: '/vs/before_you_post_bg.wasm' });
+  const fastest = (e, img) => {
+    let best = Infinity;
+    let result;
+    for (let i = 0; i < repeat; i++) {
+      const start = performance.now();
+      result = e.analyzeRgba(img.data, img.width, img.height, undefined);
+      best = Math.min(best, performance.now() - start);
+    }
+    return { ms: best, result };
+  };
   const manifest = await (await fetch('/manifest.json')).json();
   const results = [];
   for (const entry of manifest.images) {
@@ -44,13 +60,10 @@ async function benchInPage(repeat) {
       ctx.drawImage(bitmap, 0, 0);
       const img = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
       const decodeMs = performance.now() - decodeStart;
-      let ms = Infinity;
-      let result;
-      for (let i = 0; i < repeat; i++) {
-        const start = performance.now();
-        result = engine.analyzeRgba(img.data, img.width, img.height, undefined);
-        ms = Math.min(ms, performance.now() - start);
-      }
+      let vsMs;
+      if (other && results.length % 2) vsMs = fastest(other, img).ms;
+      const { ms, result } = fastest(engine, img);
+      if (other && vsMs === undefined) vsMs = fastest(other, img).ms;
       // Once more with the stages timed (their clock calls cost a little: not in `ms`).
       engine.timeStages(true);
       engine.stageTimes();
@@ -59,7 +72,7 @@ async function benchInPage(repeat) {
       const timedMs = performance.now() - timedStart;
       const stages = engine.stageTimes();
       engine.timeStages(false);
-      results.push({ file: entry.file, category: entry.category, ms, warn: result.verdict.warn, faces: result.faces.length, decodeMs, timedMs, stages });
+      results.push({ file: entry.file, category: entry.category, ms, vsMs, warn: result.verdict.warn, faces: result.faces.length, decodeMs, timedMs, stages });
     } catch (e) {
       results.push({ file: entry.file, error: String(e?.code ?? e) });
     }
@@ -79,11 +92,11 @@ const server = createServer(async (req, res) => {
   }
   if (path === '/__bench.html') {
     // A failure before the figures (say, the engine does not load) is reported too.
-    const run = `(${benchInPage})(${REPEAT}).catch((e) => fetch('/__result', { method: 'POST', body: JSON.stringify({ error: String(e) }) }))`;
+    const run = `(${benchInPage})(${REPEAT}, ${VS !== null}).catch((e) => fetch('/__result', { method: 'POST', body: JSON.stringify({ error: String(e) }) }))`;
     const page = `<!doctype html><title>bench</title><script type="module">${run};</script>`;
     return res.writeHead(200, { 'content-type': 'text/html' }).end(page);
   }
-  const [base, rest] = path.startsWith('/ext/') ? [extDir, path.slice(5)] : [folder, path.slice(1)];
+  const [base, rest] = path.startsWith('/ext/') ? [extDir, path.slice(5)] : VS && path.startsWith('/vs/') ? [VS, path.slice(4)] : [folder, path.slice(1)];
   const file = resolve(base, rest);
   if (!file.startsWith(base + sep)) return res.writeHead(403).end();
   let body;
@@ -152,6 +165,14 @@ const split = {
   rest_ms: median(ok.map((r) => r.timedMs - r.stages.sample_ms - r.stages.network_ms - r.stages.decode_ms - r.stages.nms_ms)),
 };
 console.log(`per-stage medians (ms): ${Object.entries(split).map(([k, v]) => `${k.replace(/_ms$/, '')} ${v.toFixed(1)}`).join(', ')}`);
+if (VS) {
+  // Paired per photo: each ratio compares the two builds on the same pixels, moments apart.
+  const paired = results.filter((r) => !r.error && r.vsMs !== undefined);
+  const vsTimes = paired.map((r) => r.vsMs).sort((a, b) => a - b);
+  const at = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+  const ratio = median(paired.map((r) => r.ms / r.vsMs));
+  console.log(`vs ${VS}: median ${at(vsTimes, 0.5).toFixed(1)} ms, p95 ${at(vsTimes, 0.95).toFixed(1)} ms; this build ${pct(0.5).toFixed(1)} / ${pct(0.95).toFixed(1)} ms; median ratio this/vs per photo ${ratio.toFixed(3)}`);
+}
 console.log(JSON.stringify({
   browser_median_ms: Number(pct(0.5).toFixed(1)),
   browser_p95_ms: Number(pct(0.95).toFixed(1)),
