@@ -10,7 +10,7 @@ pub mod weights;
 use crate::error::ErrorCode;
 use crate::raster::RgbaView;
 use stages::{time, Stage};
-use net::{Feature, LevelOutput, Path, RetinaFace, HEAD_WIDTH};
+use net::{Feature, LevelOutput, Path, RetinaFace, Scratch, HEAD_WIDTH};
 use serde::Serialize;
 
 /// Anchor sizes (input pixels) per level, two anchors per cell.
@@ -131,28 +131,30 @@ impl Detector {
     /// weakly or too small to trust; if that is most of the photo, it runs whole.
     pub fn detect(&self, image: RgbaView<'_>, opts: &DetectOptions) -> Vec<Detection> {
         let mut found = Vec::new();
+        // Memory for the passes over this photo, reused by each.
+        let s = &mut Scratch::default();
         let levels = pyramid(image.width(), image.height(), opts);
         let fine = levels[0];
         let (fw, fh) = level_size(image, fine);
         let probe = fine / PROBE_RATIO;
         let probed = fw * fh >= PROBE_MIN_AREA && self.use_probe;
-        let windows = if probed { self.probe(image, probe, (fine, fw, fh), opts, &mut found) } else { None };
+        let windows = if probed { self.probe(image, probe, (fine, fw, fh), opts, &mut found, s) } else { None };
         match windows {
             Some(ws) => {
                 for (x, y, w, h) in ws {
                     for (tx, ty, tw, th) in tiles(w, h) {
-                        self.run(image, fine, (x + tx, y + ty, tw, th), opts.score_threshold, &mut found);
+                        self.run(image, fine, (x + tx, y + ty, tw, th), opts.score_threshold, &mut found, s);
                     }
                 }
             }
-            None => self.run_level(image, fine, opts.score_threshold, &mut found),
+            None => self.run_level(image, fine, opts.score_threshold, &mut found, s),
         }
         // An untiled probe already did the next level's work when that level is at most
         // REDUNDANT_LEVEL_RATIO coarser (photos of about 1700-3200 px).
         let (pw, ph) = level_size(image, probe);
         let repeated = probed && pw.max(ph) <= TILE && levels.get(1).is_some_and(|&s| probe <= s * REDUNDANT_LEVEL_RATIO);
         for &scale in &levels[1 + usize::from(repeated)..] {
-            self.run_level(image, scale, opts.score_threshold, &mut found);
+            self.run_level(image, scale, opts.score_threshold, &mut found, s);
         }
         time(Stage::Nms, || nms(found, opts.nms_iou))
     }
@@ -160,9 +162,9 @@ impl Detector {
     /// Runs the probe pass at `probe` for a fine level at scale `fine` of `fw` x `fh` pixels,
     /// keeps its confident detections in `found` and returns the windows (fine-level pixels)
     /// to look at again, or `None` when they cover so much of it that it should run whole.
-    fn probe(&self, image: RgbaView<'_>, probe: f32, (fine, fw, fh): (f32, usize, usize), opts: &DetectOptions, found: &mut Vec<Detection>) -> Option<Vec<(usize, usize, usize, usize)>> {
+    fn probe(&self, image: RgbaView<'_>, probe: f32, (fine, fw, fh): (f32, usize, usize), opts: &DetectOptions, found: &mut Vec<Detection>, s: &mut Scratch) -> Option<Vec<(usize, usize, usize, usize)>> {
         let mut candidates = Vec::new();
-        self.run_level(image, probe, opts.score_threshold.min(CANDIDATE_SCORE), &mut candidates);
+        self.run_level(image, probe, opts.score_threshold.min(CANDIDATE_SCORE), &mut candidates, s);
         let mut windows = Vec::new();
         for d in candidates {
             let probe_width = d.bbox[2] * probe;
@@ -183,18 +185,19 @@ impl Detector {
     }
 
     /// Runs the network over a whole pyramid level, tile by tile.
-    fn run_level(&self, image: RgbaView<'_>, scale: f32, threshold: f32, found: &mut Vec<Detection>) {
+    fn run_level(&self, image: RgbaView<'_>, scale: f32, threshold: f32, found: &mut Vec<Detection>, s: &mut Scratch) {
         let (lw, lh) = level_size(image, scale);
         for t in tiles(lw, lh) {
-            self.run(image, scale, t, threshold, found);
+            self.run(image, scale, t, threshold, found, s);
         }
     }
 
     /// Runs the network on one tile (level pixels) of the level at `scale`.
-    fn run(&self, image: RgbaView<'_>, scale: f32, (tx, ty, tw, th): (usize, usize, usize, usize), threshold: f32, found: &mut Vec<Detection>) {
+    fn run(&self, image: RgbaView<'_>, scale: f32, (tx, ty, tw, th): (usize, usize, usize, usize), threshold: f32, found: &mut Vec<Detection>, s: &mut Scratch) {
         let (lw, lh) = level_size(image, scale);
-        let input = time(Stage::Sample, || sample_tile(image, scale, tx, ty, tw, th));
-        let outs = time(Stage::Network, || self.net.forward(&input));
+        let input = time(Stage::Sample, || sample_tile(image, scale, (tx, ty, tw, th), s));
+        let outs = time(Stage::Network, || self.net.forward(&input, s));
+        s.recycle(input);
         time(Stage::Decode, || decode(&outs, threshold, tx as f32, ty as f32, lw as f32 / image.width() as f32, lh as f32 / image.height() as f32, found));
     }
 }
@@ -299,7 +302,7 @@ fn tiles(w: usize, h: usize) -> Vec<(usize, usize, usize, usize)> {
 
 /// Area-averages a tile of the scaled photo into the network's input layout
 /// (B, G, R minus the training means). At most 4 x 4 samples per output pixel.
-fn sample_tile(image: RgbaView<'_>, scale: f32, tx: usize, ty: usize, tw: usize, th: usize) -> Feature {
+fn sample_tile(image: RgbaView<'_>, scale: f32, (tx, ty, tw, th): (usize, usize, usize, usize), s: &mut Scratch) -> Feature {
     let (iw, ih) = (image.width() as usize, image.height() as usize);
     let inv = 1.0 / scale;
     let span = |o: usize, n: usize| -> (usize, usize) {
@@ -309,7 +312,8 @@ fn sample_tile(image: RgbaView<'_>, scale: f32, tx: usize, ty: usize, tw: usize,
     };
     let xs: Vec<(usize, usize)> = (0..tw).map(|x| span(tx + x, iw)).collect();
     let data = image.data();
-    let mut f = Feature::zeros(th, tw, 3);
+    // Every value is written below.
+    let mut f = s.feature(th, tw, 3);
     // At 1/4 scale or finer every pixel of a span is sampled: the rows of a span are summed
     // first along the tile's width (one long loop the compiler vectorises), then across.
     let every_pixel = inv <= 4.0;
@@ -521,7 +525,7 @@ mod tests {
             assert!(fw * fh >= PROBE_MIN_AREA, "{name}: the probe would not run");
             let (a, b) = (probed.detect(view, &opts), whole.detect(view, &opts));
             if name == "canvas" {
-                let windows = probed.probe(view, fine / PROBE_RATIO, (fine, fw, fh), &opts, &mut Vec::new());
+                let windows = probed.probe(view, fine / PROBE_RATIO, (fine, fw, fh), &opts, &mut Vec::new(), &mut Scratch::default());
                 assert!(windows.is_some_and(|w| w.len() >= 2), "no second looks");
                 assert_eq!(b.len(), 4, "{b:?}");
             }
@@ -591,10 +595,14 @@ mod tests {
         let [fast, float, reference] = [Path::Fast, Path::FastFloat, Path::Reference].map(Detector::on_path);
         // Odd sizes exercise the partial 4x4 tiles at the right and bottom edges.
         for (w, h) in [(img.width() as usize, img.height() as usize), (333, 251)] {
-            let input = sample_tile(view, w as f32 / img.width() as f32, 0, 0, w, h);
-            let [a, b, c] = [&fast, &float, &reference].map(|d| d.net.forward(&input));
+            let input = sample_tile(view, w as f32 / img.width() as f32, (0, 0, w, h), &mut Scratch::default());
+            // One scratch for every pass: test builds fill each reused buffer with NaN, so a
+            // value a kernel reads before writing would make its outputs NaN.
+            let s = &mut Scratch::default();
+            let [a, b, c] = [&fast, &float, &reference].map(|d| d.net.forward(&input, s));
             for ((la, lb), lc) in a.iter().zip(&b).zip(&c) {
                 assert!((la.h, la.w) == (lc.h, lc.w) && (lb.h, lb.w) == (lc.h, lc.w));
+                assert!([la, lb, lc].iter().all(|o| o.data.iter().all(|v| v.is_finite())), "{w}x{h} stride {}: a value read before written", lc.stride);
                 let worst = |x: &LevelOutput, y: &LevelOutput| x.data.iter().zip(&y.data).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
                 let range = lc.data.iter().fold(0f32, |m, v| m.max(v.abs()));
                 assert!(range > 1.0, "{w}x{h} stride {}: outputs within +-{range}", lc.stride);
@@ -615,7 +623,7 @@ mod tests {
             let (lw, lh) = level_size(image, scale);
             let (tx, ty) = (lw / 5, lh / 4);
             let (tw, th) = (lw - tx, lh - ty - 1);
-            let f = sample_tile(image, scale, tx, ty, tw, th);
+            let f = sample_tile(image, scale, (tx, ty, tw, th), &mut Scratch::default());
             let inv = 1.0 / scale;
             let span = |o: usize, n: usize| {
                 let a = ((o as f32 * inv) as usize).min(n - 1);

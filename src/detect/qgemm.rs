@@ -7,6 +7,7 @@
 //! zero, with `q` chosen from k so that no sum of k products can overflow an i32.
 
 use super::gemm::{row_block, v4, Act, Out, NR};
+use super::net::resize_for_overwrite;
 
 /// Rows of A handled at once (as in the f32 kernel: 8 accumulators fit V8's registers).
 const MR: usize = 4;
@@ -173,10 +174,11 @@ mod i4 {
 /// Rounds each row of A (m x k) to integers of its own step (from the row's largest
 /// magnitude: a pixel's channels, so a few strong pixels cost the others no precision), as
 /// pairs packed in i32 (low half first), k rounded up to even. Returns the rows and steps.
-fn quantize_a(a: &[f32], m: usize, k: usize) -> (Vec<i32>, Vec<f32>) {
+fn quantize_a(a: &[f32], m: usize, k: usize, packed: &mut Vec<i32>) -> Vec<f32> {
     let q = steps(k);
     let half = k.div_ceil(2);
-    let mut packed = vec![0i32; m * half];
+    // Every pair of every row is written below.
+    resize_for_overwrite(packed, m * half, 0x4000_4000);
     let mut scales = vec![0f32; m];
     let magic = v4::splat(MAGIC);
     for ((row, out), scale) in a[..m * k].chunks_exact(k).zip(packed.chunks_exact_mut(half)).zip(&mut scales) {
@@ -205,20 +207,22 @@ fn quantize_a(a: &[f32], m: usize, k: usize) -> (Vec<i32>, Vec<f32>) {
             *o = pair(p[0], p.get(1).copied().unwrap_or(0.0));
         }
     }
-    (packed, scales)
+    scales
 }
 
 /// `a`: m x k row-major; `b`: the k x nb weights as [`QuantB`], of which the first `n`
 /// columns are real. Writes `n` columns of each of the m rows of `out`.
-pub fn gemm_q(a: &[f32], m: usize, k: usize, b: &QuantB, n: usize, bias: &[f32], out: &mut Out<'_>, act: Act) {
+/// `aq` is a work area for A's integers (reused from call to call).
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_q(a: &[f32], m: usize, k: usize, b: &QuantB, n: usize, bias: &[f32], out: &mut Out<'_>, act: Act, aq: &mut Vec<i32>) {
     let nb = b.scale.len();
     assert!(b.k == k && n <= nb && a.len() >= m * k && bias.len() >= nb);
-    let (aq, a_scales) = quantize_a(a, m, k);
+    let a_scales = quantize_a(a, m, k, aq);
     let half = k.div_ceil(2);
     let mut i0 = 0;
     while i0 < m {
         let rows = (m - i0).min(MR);
-        let ar: [&[i32]; MR] = row_block(&aq, i0, rows, half);
+        let ar: [&[i32]; MR] = row_block(aq, i0, rows, half);
         let mut j0 = 0;
         while j0 < n {
             let mut acc = [[i4::zero(); 2]; MR];
@@ -275,7 +279,7 @@ mod tests {
             }
             let bias: Vec<f32> = (0..nb).map(|j| j as f32).collect();
             let mut c = vec![f32::NAN; m * n];
-            gemm_q(&a, m, k, &QuantB::new(&b, k, nb), n, &bias, &mut Out { data: &mut c, stride: n, offset: 0 }, Act::None);
+            gemm_q(&a, m, k, &QuantB::new(&b, k, nb), n, &bias, &mut Out { data: &mut c, stride: n, offset: 0 }, Act::None, &mut Vec::new());
             let want = naive(&a, m, k, &b, nb, n);
             // Rounding error per term is at most half a step of a and of b.
             let amax = a.iter().fold(0f32, |s, v| s.max(v.abs())); // bounds every row's largest
@@ -298,7 +302,7 @@ mod tests {
             let a = vec![-3.0f32; m * k];
             let b = vec![-2.0f32; k * n];
             let mut c = vec![0f32; m * n];
-            gemm_q(&a, m, k, &QuantB::new(&b, k, n), n, &[0.0; NR], &mut Out { data: &mut c, stride: n, offset: 0 }, Act::None);
+            gemm_q(&a, m, k, &QuantB::new(&b, k, n), n, &[0.0; NR], &mut Out { data: &mut c, stride: n, offset: 0 }, Act::None, &mut Vec::new());
             let want = 6.0 * k as f32;
             assert!(c.iter().all(|&v| (v - want).abs() <= want * 1e-3), "k {k}: {:?} vs {want}", &c[..2]);
         }
