@@ -9,6 +9,9 @@
 //! `FACE_BENCH_SCALED=1` detects as the extension does: in a copy resized (bilinear, like the
 //! browser's createImageBitmap resize) to `detection_size`, faces mapped back to the photo.
 //! `FACE_BENCH_TIMES=FILE` writes each photo's time to FILE (JSON), as the browser bench does.
+//! `FACE_BENCH_PER_IMAGE=FILE` writes each photo's figures to FILE (JSON: time, labelled faces
+//! >= 40 px and how many were found, unmatched detections, the warning), for comparing two
+//! builds photo by photo and for cross-validating a tuned rule (`tests/tools/cv_rule.py`).
 //!
 //! With `FACE_BENCH_MISSES=1`, also lists (on stderr) every image that fails hit_rate_64: its
 //! size, its largest labelled face, and the detection overlapping that face best, both among
@@ -49,6 +52,7 @@ fn main() {
     let (mut false_dets, mut face_imgs, mut face_warned) = (0usize, 0usize, 0usize);
     let mut times = Vec::new();
     let mut per_photo = serde_json::Map::new();
+    let mut per_image = serde_json::Map::new();
     // Box convention check (with FACE_BENCH_MISSES): for matched faces >= 40 px, detection
     // centre offset relative to the labelled size, and log size ratios.
     let mut bias: [Vec<f32>; 4] = Default::default();
@@ -83,6 +87,7 @@ fn main() {
         times.push(t.elapsed().as_secs_f64() * 1e3);
         per_photo.insert(file.to_string(), Value::from(*times.last().unwrap()));
 
+        let mut record = serde_json::json!({ "category": category, "ms": times.last().unwrap(), "warn": verdict.warn, "detections": dets.len() });
         match category {
             "no_face" => {
                 n_nf += 1;
@@ -104,6 +109,7 @@ fn main() {
                 let faces = boxes(&entry["faces"]);
                 let ignore = boxes(&entry["ignore"]);
                 // Greedy one-to-one matching, strongest detection first (dets are sorted).
+                let unmatched_before = false_dets;
                 let mut matched = vec![false; faces.len()];
                 for d in &dets {
                     let best = faces.iter().enumerate().filter(|(i, _)| !matched[*i]).map(|(i, f)| (i, iou(&d.bbox, f))).max_by(|a, b| a.1.total_cmp(&b.1));
@@ -126,7 +132,12 @@ fn main() {
                         }
                     }
                 }
+                let (mut faces40, mut found40) = (0, 0);
                 for (f, &m) in faces.iter().zip(&matched) {
+                    if f[2] >= 40.0 {
+                        faces40 += 1;
+                        found40 += m as usize;
+                    }
                     let b = BANDS.iter().position(|&(lo, hi, _)| f[2] >= lo && f[2] < hi).unwrap();
                     band_total[b] += 1;
                     band_hit[b] += m as usize;
@@ -135,6 +146,9 @@ fn main() {
                         r40_hit += m as usize;
                     }
                 }
+                record["faces40"] = faces40.into();
+                record["found40"] = found40.into();
+                record["unmatched"] = (false_dets - unmatched_before).into();
                 if faces.iter().any(|f| f[2] >= 64.0) {
                     img64_total += 1;
                     let hit = matched.iter().any(|&m| m);
@@ -157,6 +171,7 @@ fn main() {
                 }
             }
         }
+        per_image.insert(file.to_string(), record);
     }
     let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     println!("recall by face width (IoU >= {MATCH_IOU}):");
@@ -180,6 +195,9 @@ fn main() {
             median(lw).exp(),
             median(lh).exp()
         );
+    }
+    if let Some(path) = std::env::var_os("FACE_BENCH_PER_IMAGE") {
+        std::fs::write(path, serde_json::to_string_pretty(&per_image).unwrap()).expect("write FACE_BENCH_PER_IMAGE");
     }
     if let Some(path) = std::env::var_os("FACE_BENCH_TIMES") {
         std::fs::write(path, serde_json::to_string_pretty(&per_photo).unwrap()).expect("write FACE_BENCH_TIMES");
