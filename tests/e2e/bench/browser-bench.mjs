@@ -22,21 +22,58 @@ import { findGeckodriver, launchFirefox } from '../lib/firefox.mjs';
 // BENCH_VS=DIR (a folder holding another build's before_you_post.js and _bg.wasm) times that
 // build too, on the same decoded pixels, photo by photo in turn (which goes first alternates),
 // and prints the paired ratio: two variants compared in one run, whatever the machine's drift.
+// PEER_BENCH=DIR (a copy of ../shared/peer-bench with `npm ci` run and its MediaPipe model
+// prepared, see its README) also runs MediaPipe Tasks' short-range face detector on the same
+// decoded photos, photo by photo in turn, and prints the same-run ratio. Both are timed as the
+// peer bench times them, from the decoded image to boxes: ours reads the pixels through a
+// canvas (drawImage + getImageData) and runs analyzeRgba; MediaPipe takes the image itself.
 const REPEAT = Math.max(1, Number(process.env.BENCH_REPEAT ?? 1));
 const VS = process.env.BENCH_VS ? resolve(process.env.BENCH_VS) : null;
+const PEER = process.env.PEER_BENCH ? resolve(process.env.PEER_BENCH) : null;
+const MEDIAPIPE_MODEL = 'models/face_detection_short_range_meta.tflite';
+if (PEER) {
+  for (const need of ['node_modules/@mediapipe/tasks-vision/vision_bundle.mjs', MEDIAPIPE_MODEL]) {
+    await stat(join(PEER, need)).catch(() => {
+      throw new Error(`PEER_BENCH=${PEER} has no ${need}: set it up as ../shared/peer-bench/README.md says`);
+    });
+  }
+}
 const BROWSER = process.env.BENCH_BROWSER ?? 'chromium';
 const folder = resolve(process.argv[2] ?? join(ROOT, '../shared/face-bench'));
 const extDir = join(ROOT, `target/extension/${BROWSER === 'firefox' ? 'firefox' : 'chromium'}`);
 const TYPES = { '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json' };
 
 // Runs in the page: loads the engine, then decodes and times every photo of the manifest.
-async function benchInPage(repeat, vs) {
+async function benchInPage(repeat, vs, peer, mediapipeModel) {
   const t = performance.now();
   const engine = await import('/ext/wasm/before_you_post.js');
   await engine.default({ module_or_path: '/ext/wasm/before_you_post_bg.wasm' });
   const initMs = performance.now() - t;
   const other = vs ? await import('/vs/before_you_post.js') : null;
   if (other) await other.default({ module_or_path: '/vs/before_you_post_bg.wasm' });
+  let mediapipe = null;
+  let peerError;
+  if (peer) {
+    const vision = await import('/peer/node_modules/@mediapipe/tasks-vision/vision_bundle.mjs');
+    const fileset = await vision.FilesetResolver.forVisionTasks('/peer/node_modules/@mediapipe/tasks-vision/wasm');
+    // As the peer bench runs it: CPU delegate, default thresholds.
+    mediapipe = await vision.FaceDetector.createFromOptions(fileset, { baseOptions: { modelAssetPath: `/peer/${mediapipeModel}`, delegate: 'CPU' }, runningMode: 'IMAGE' });
+  }
+  // From a decoded image to boxes, as the peer bench times each detector.
+  const oursFromImage = (bitmap) => {
+    const start = performance.now();
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
+    ctx.drawImage(bitmap, 0, 0);
+    const img = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+    engine.analyzeRgba(img.data, img.width, img.height, undefined);
+    return performance.now() - start;
+  };
+  const mediapipeFromImage = (bitmap) => {
+    const start = performance.now();
+    mediapipe.detect(bitmap);
+    return performance.now() - start;
+  };
   const fastest = (e, img) => {
     let best = Infinity;
     let result;
@@ -72,12 +109,26 @@ async function benchInPage(repeat, vs) {
       const timedMs = performance.now() - timedStart;
       const stages = engine.stageTimes();
       engine.timeStages(false);
-      results.push({ file: entry.file, category: entry.category, ms, vsMs, warn: result.verdict.warn, faces: result.faces.length, decodeMs, timedMs, stages });
+      let peerMs;
+      if (mediapipe) {
+        try {
+          // Which goes first alternates, as above.
+          const mp = results.length % 2 ? mediapipeFromImage(bitmap) : undefined;
+          peerMs = { ours: oursFromImage(bitmap), mediapipe: mp ?? mediapipeFromImage(bitmap) };
+        } catch (e) {
+          // Headless Firefox ESR has no WebGL context here (not even with webgl.force-enabled),
+          // and MediaPipe's image input needs one: its figures are then Chromium's only.
+          peerError = String(e);
+          mediapipe = null;
+        }
+      }
+      bitmap.close();
+      results.push({ file: entry.file, category: entry.category, ms, vsMs, peerMs, warn: result.verdict.warn, faces: result.faces.length, decodeMs, timedMs, stages });
     } catch (e) {
       results.push({ file: entry.file, error: String(e?.code ?? e) });
     }
   }
-  await fetch('/__result', { method: 'POST', body: JSON.stringify({ initMs, results }) });
+  await fetch('/__result', { method: 'POST', body: JSON.stringify({ initMs, results, peerError }) });
 }
 
 let report;
@@ -92,11 +143,11 @@ const server = createServer(async (req, res) => {
   }
   if (path === '/__bench.html') {
     // A failure before the figures (say, the engine does not load) is reported too.
-    const run = `(${benchInPage})(${REPEAT}, ${VS !== null}).catch((e) => fetch('/__result', { method: 'POST', body: JSON.stringify({ error: String(e) }) }))`;
+    const run = `(${benchInPage})(${REPEAT}, ${VS !== null}, ${PEER !== null}, ${JSON.stringify(MEDIAPIPE_MODEL)}).catch((e) => fetch('/__result', { method: 'POST', body: JSON.stringify({ error: String(e) }) }))`;
     const page = `<!doctype html><title>bench</title><script type="module">${run};</script>`;
     return res.writeHead(200, { 'content-type': 'text/html' }).end(page);
   }
-  const [base, rest] = path.startsWith('/ext/') ? [extDir, path.slice(5)] : VS && path.startsWith('/vs/') ? [VS, path.slice(4)] : [folder, path.slice(1)];
+  const [base, rest] = path.startsWith('/ext/') ? [extDir, path.slice(5)] : VS && path.startsWith('/vs/') ? [VS, path.slice(4)] : PEER && path.startsWith('/peer/') ? [PEER, path.slice(6)] : [folder, path.slice(1)];
   const file = resolve(base, rest);
   if (!file.startsWith(base + sep)) return res.writeHead(403).end();
   let body;
@@ -124,7 +175,7 @@ if (BROWSER === 'firefox') {
   close = () => browser.close();
   await (await browser.newPage()).goto(url);
 }
-const { initMs, results, error } = await reported;
+const { initMs, results, error, peerError } = await reported;
 await close();
 server.close();
 if (error) throw new Error(`the benchmark page failed: ${error}`);
@@ -173,6 +224,20 @@ if (VS) {
   const ratio = median(paired.map((r) => r.ms / r.vsMs));
   console.log(`vs ${VS}: median ${at(vsTimes, 0.5).toFixed(1)} ms, p95 ${at(vsTimes, 0.95).toFixed(1)} ms; this build ${pct(0.5).toFixed(1)} / ${pct(0.95).toFixed(1)} ms; median ratio this/vs per photo ${ratio.toFixed(3)}`);
 }
+let peerFigures;
+if (peerError) console.log(`MediaPipe Tasks did not run in ${BROWSER}: ${peerError}`);
+else if (PEER) {
+  const paired = results.filter((r) => !r.error && r.peerMs);
+  const at = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+  const ours = paired.map((r) => r.peerMs.ours);
+  const mp = paired.map((r) => r.peerMs.mediapipe);
+  peerFigures = {
+    ours_median_ms: at(ours, 0.5), ours_p95_ms: at(ours, 0.95), mediapipe_median_ms: at(mp, 0.5), mediapipe_p95_ms: at(mp, 0.95),
+  };
+  console.log(`same run, from the decoded image to boxes (${paired.length} photos): ours median ${peerFigures.ours_median_ms.toFixed(1)} ms, p95 ${peerFigures.ours_p95_ms.toFixed(1)}; `
+    + `MediaPipe Tasks short-range median ${peerFigures.mediapipe_median_ms.toFixed(1)} ms, p95 ${peerFigures.mediapipe_p95_ms.toFixed(1)}; `
+    + `ratio ours/MediaPipe: median ${(peerFigures.ours_median_ms / peerFigures.mediapipe_median_ms).toFixed(2)}, p95 ${(peerFigures.ours_p95_ms / peerFigures.mediapipe_p95_ms).toFixed(2)}`);
+}
 console.log(JSON.stringify({
   browser_median_ms: Number(pct(0.5).toFixed(1)),
   browser_p95_ms: Number(pct(0.95).toFixed(1)),
@@ -181,4 +246,5 @@ console.log(JSON.stringify({
   model_bytes: modelBytes,
   images: times.length,
   stages_median_ms: Object.fromEntries(Object.entries(split).map(([k, v]) => [k, Number(v.toFixed(1))])),
+  ...(peerFigures && { mediapipe_same_run: Object.fromEntries(Object.entries(peerFigures).map(([k, v]) => [k, Number(v.toFixed(1))])) }),
 }));
