@@ -267,7 +267,7 @@ impl Conv {
                     None => gemm(&x.data, x.h * x.w, self.cin, &self.w, self.nb, self.cout, &self.bias, &mut out, act),
                 }
             }
-            Kind::Full3 { .. } if self.wino.is_some() => self.winograd(x, act, y, offset, s),
+            Kind::Full3 { .. } if self.wino.is_some() => self.winograd(x, &mut [Dst { y, offset, act, channels: self.cout }], s),
             Kind::Full3 { stride } if self.fast && self.cin == 3 && self.nb == 8 => self.stem(x, stride, act, y, offset),
             Kind::Full3 { stride } => self.full3(x, stride, act, y, offset),
             Kind::Depthwise3 { stride } => self.depthwise(x, stride, act, y, offset),
@@ -311,10 +311,15 @@ impl Conv {
     /// Stride-1 3x3 convolution by Winograd F(4x4, 3x3): per batch of 4x4 output tiles,
     /// transform 6x6 input patches (V = B^T d B), multiply each of the 36 positions by its
     /// U matrix with the GEMM, and transform back (Y = A^T M A) with bias and activation.
-    fn winograd(&self, x: &Feature, act: Act, y: &mut Feature, offset: usize, s: &mut Scratch) {
+    /// The output channels go, in order, to the destinations `dst` (several when convolutions
+    /// reading the same input are stacked into one: see [`Pair`]).
+    fn winograd(&self, x: &Feature, dst: &mut [Dst<'_>], s: &mut Scratch) {
         let u = self.wino.as_deref().expect("winograd weights");
         let (cin, cout, nb) = (self.cin, self.cout, self.nb);
-        let (oh, ow) = (y.h, y.w);
+        debug_assert_eq!(dst.iter().map(|d| d.channels).sum::<usize>(), cout);
+        let (oh, ow) = (dst[0].y.h, dst[0].y.w);
+        // For each group of 4 output channels: its destination and channel there.
+        let routes: Vec<(usize, usize)> = dst.iter().enumerate().flat_map(|(i, d)| (0..d.channels).step_by(4).map(move |c| (i, d.offset + c))).collect();
         let (th, tw) = (oh.div_ceil(WINO_OUT), ow.div_ceil(WINO_OUT));
         let total = th * tw;
         // Each batch writes the rows of `v` and `m` that it then reads.
@@ -363,7 +368,8 @@ impl Conv {
             }
             for t in 0..n {
                 let (ty, tx) = ((t0 + t) / tw, (t0 + t) % tw);
-                for c0 in (0..cout).step_by(4) {
+                for (c0, &(di, dc)) in (0..cout).step_by(4).zip(&routes) {
+                    let Dst { y, act, .. } = &mut dst[di];
                     // A^T M down each column, then along each of the 4 resulting rows.
                     let mut r = [[zero; WINO_IN]; WINO_OUT];
                     for col in 0..WINO_IN {
@@ -386,8 +392,8 @@ impl Conv {
                             if ox >= ow {
                                 break;
                             }
-                            let d = (oy * ow + ox) * y.c + offset + c0;
-                            v4::store(v4::act(act, v4::add(val, bias)), (&mut y.data[d..d + 4]).try_into().unwrap());
+                            let d = (oy * ow + ox) * y.c + dc;
+                            v4::store(v4::act(*act, v4::add(val, bias)), (&mut y.data[d..d + 4]).try_into().unwrap());
                         }
                     }
                 }
@@ -516,23 +522,74 @@ impl Conv {
     }
 }
 
+/// Where a convolution writes: `channels` channels of `y` from channel `offset`, through `act`.
+struct Dst<'a> {
+    y: &'a mut Feature,
+    offset: usize,
+    act: Act,
+    channels: usize,
+}
+
+/// Two stride-1 3x3 convolutions of the same input. The fast path stacks them into one (its
+/// first `.1` output channels are the first convolution's), so the Winograd input transform
+/// runs once for both; the reference path runs them apart.
+enum Pair {
+    Stacked(Conv, usize),
+    Apart(Conv, Conv),
+}
+
+impl Pair {
+    fn load(a: (&Tensor, &Tensor), b: (&Tensor, &Tensor), path: Path) -> Result<Self, ErrorCode> {
+        let kind = Kind::Full3 { stride: 1 };
+        if path == Path::Reference {
+            return Ok(Self::Apart(Conv::load(a.0, a.1, kind, path)?, Conv::load(b.0, b.1, kind, path)?));
+        }
+        let (wa, wb) = (&a.0.dims, &b.0.dims);
+        // Stacked along the output channels: both [out][in][3][3] with the same `in`, and the
+        // first's outputs a whole number of 4-channel groups (the output transform's unit).
+        if wa.len() != 4 || wb.len() != 4 || wa[1..] != wb[1..] || wa[0] % 4 != 0 || a.1.dims != [wa[0]] || b.1.dims != [wb[0]] {
+            return Err(ErrorCode::ModelCorrupt);
+        }
+        let stack = |x: &Tensor, y: &Tensor, dims: Vec<usize>| Tensor { name: x.name.clone(), dims, data: x.data.iter().chain(&y.data).copied().collect() };
+        let weight = stack(a.0, b.0, [vec![wa[0] + wb[0]], wa[1..].to_vec()].concat());
+        let bias = stack(a.1, b.1, vec![wa[0] + wb[0]]);
+        Ok(Self::Stacked(Conv::load(&weight, &bias, kind, path)?, wa[0]))
+    }
+
+    /// Runs both on `x`: the first into `a`, the second into `b`.
+    fn run(&self, x: &Feature, a: Dst<'_>, b: Dst<'_>, s: &mut Scratch) {
+        match self {
+            Self::Stacked(conv, first) => {
+                debug_assert_eq!(a.channels, *first);
+                conv.winograd(x, &mut [a, b], s);
+            }
+            Self::Apart(ca, cb) => {
+                ca.run_into(x, a.act, a.y, a.offset, s);
+                cb.run_into(x, b.act, b.y, b.offset, s);
+            }
+        }
+    }
+}
+
+/// The SSH context module: conv3 (3x3) beside conv5 (two 3x3) and conv7 (three 3x3, sharing
+/// conv5's first), concatenated to 32 + 16 + 16 channels.
 struct Ssh {
-    c3: Conv,
-    c5_1: Conv,
-    c5_2: Conv,
-    c7_2: Conv,
+    /// conv3 and conv5's first layer, both reading the level's map.
+    c3_c5_1: Pair,
+    /// conv5's second layer and conv7's second, both reading conv5's first.
+    c5_2_c7_2: Pair,
     c7_3: Conv,
 }
 
 impl Ssh {
     fn run(&self, x: &Feature, s: &mut Scratch) -> Feature {
         let mut y = s.feature(x.h, x.w, 64);
+        let (mut b, mut c) = (s.feature(x.h, x.w, 16), s.feature(x.h, x.w, 16));
         // The module's ReLU after concatenation, applied by each branch as it stores; the
         // three branches write all 64 channels.
-        self.c3.run_into(x, Act::Relu, &mut y, 0, s);
-        let b = self.c5_1.run(x, Act::Leaky, s);
-        self.c5_2.run_into(&b, Act::Relu, &mut y, 32, s);
-        let c = self.c7_2.run(&b, Act::Leaky, s);
+        let (relu, leaky) = (Act::Relu, Act::Leaky);
+        self.c3_c5_1.run(x, Dst { y: &mut y, offset: 0, act: relu, channels: 32 }, Dst { y: &mut b, offset: 0, act: leaky, channels: 16 }, s);
+        self.c5_2_c7_2.run(&b, Dst { y: &mut y, offset: 32, act: relu, channels: 16 }, Dst { y: &mut c, offset: 0, act: leaky, channels: 16 }, s);
         self.c7_3.run_into(&c, Act::Relu, &mut y, 48, s);
         s.recycle(b);
         s.recycle(c);
@@ -604,14 +661,18 @@ impl RetinaFace {
         let lateral = [next("fpn/output1", Kind::Pointwise)?, next("fpn/output2", Kind::Pointwise)?, next("fpn/output3", Kind::Pointwise)?];
         let merge2 = next("fpn/merge2", Kind::Full3 { stride: 1 })?;
         let merge1 = next("fpn/merge1", Kind::Full3 { stride: 1 })?;
+        drop(next); // releases the borrow of `next_pair`
         let mut ssh_load = |i: usize| -> Result<Ssh, ErrorCode> {
             let p = format!("ssh{i}/");
-            let s = Kind::Full3 { stride: 1 };
-            Ok(Ssh { c3: next(&p, s)?, c5_1: next(&p, s)?, c5_2: next(&p, s)?, c7_2: next(&p, s)?, c7_3: next(&p, s)? })
+            let [c3, c5_1, c5_2, c7_2, c7_3] = [(); 5].map(|_| next_pair(&p));
+            Ok(Ssh {
+                c3_c5_1: Pair::load(c3?, c5_1?, path)?,
+                c5_2_c7_2: Pair::load(c5_2?, c7_2?, path)?,
+                c7_3: c7_3.and_then(|(w, b)| Conv::load(w, b, Kind::Full3 { stride: 1 }, path))?,
+            })
         };
         let ssh = [ssh_load(1)?, ssh_load(2)?, ssh_load(3)?];
         drop(ssh_load);
-        drop(next); // releases the borrow of `next_pair`
         // The three heads read the same input: stacked into one convolution of 4 + 8 + 20
         // outputs (weights are [out][in], so stacking appends).
         let mut parts = Vec::new();
