@@ -23,8 +23,9 @@ pub struct Feature {
 /// feature maps and the Winograd and integer-product work areas. Allocating each of them
 /// zero-filled cost a few percent of the network's time (about 20 MB written per pass on a
 /// 640 x 427 input); a reused buffer is only resized. Every kernel writes each value it later
-/// reads, so old values never matter: test builds fill reused buffers with NaN (and the
-/// integer work area with large values), which would show in every compared output.
+/// reads, so old values never matter: test builds fill reused buffers with a huge positive
+/// value (which, unlike NaN, survives ReLU's max) and the integer work area with large ones,
+/// so a value read before it is written shows as a wildly wrong output.
 #[derive(Default)]
 pub struct Scratch {
     free: Vec<Vec<f32>>,
@@ -41,7 +42,7 @@ impl Scratch {
         let fits = self.free.iter().enumerate().filter(|(_, b)| b.capacity() >= n).min_by_key(|(_, b)| b.capacity());
         let pick = fits.or_else(|| self.free.iter().enumerate().max_by_key(|(_, b)| b.capacity())).map(|(i, _)| i);
         let mut data = pick.map(|i| self.free.swap_remove(i)).unwrap_or_default();
-        resize_for_overwrite(&mut data, n, f32::NAN);
+        resize_for_overwrite(&mut data, n, POISON);
         Feature { h, w, c, data }
     }
 
@@ -51,9 +52,16 @@ impl Scratch {
     }
 }
 
+/// What test builds fill reused f32 buffers with (see [`Scratch`]).
+const POISON: f32 = 1e20;
+
 /// Sets `v`'s length to `n`, zero-filling only what it grows by: the caller overwrites every
 /// value it reads. Test builds fill it all with `poison` to prove that.
 pub(super) fn resize_for_overwrite<T: Copy + Default>(v: &mut Vec<T>, n: usize, poison: T) {
+    if n > v.capacity() {
+        // Growing moves the buffer: nothing old is worth copying.
+        v.clear();
+    }
     v.truncate(n);
     v.resize(n, T::default());
     if cfg!(test) {
@@ -316,16 +324,18 @@ impl Conv {
     fn winograd(&self, x: &Feature, dst: &mut [Dst<'_>], s: &mut Scratch) {
         let u = self.wino.as_deref().expect("winograd weights");
         let (cin, cout, nb) = (self.cin, self.cout, self.nb);
+        debug_assert_eq!(x.c, cin);
         debug_assert_eq!(dst.iter().map(|d| d.channels).sum::<usize>(), cout);
         let (oh, ow) = (dst[0].y.h, dst[0].y.w);
+        debug_assert!(dst.iter().all(|d| d.y.h == oh && d.y.w == ow && d.channels % 4 == 0 && d.offset + d.channels <= d.y.c));
         // For each group of 4 output channels: its destination and channel there.
         let routes: Vec<(usize, usize)> = dst.iter().enumerate().flat_map(|(i, d)| (0..d.channels).step_by(4).map(move |c| (i, d.offset + c))).collect();
         let (th, tw) = (oh.div_ceil(WINO_OUT), ow.div_ceil(WINO_OUT));
         let total = th * tw;
         // Each batch writes the rows of `v` and `m` that it then reads.
         let (v, m) = (&mut s.wino_v, &mut s.wino_m);
-        resize_for_overwrite(v, WINO_POS * WINO_TILES * cin, f32::NAN);
-        resize_for_overwrite(m, WINO_POS * WINO_TILES * cout, f32::NAN);
+        resize_for_overwrite(v, WINO_POS * WINO_TILES * cin, POISON);
+        resize_for_overwrite(m, WINO_POS * WINO_TILES * cout, POISON);
         let zero_bias = vec![0f32; nb];
         let zero = v4::zero();
         let mut t0 = 0;
@@ -466,7 +476,7 @@ impl Conv {
     }
 
     fn depthwise(&self, x: &Feature, stride: usize, act: Act, y: &mut Feature, offset: usize) {
-        // Every channel count of the model is a multiple of 8; checked at load.
+        // Every channel count is a multiple of 4; checked at load.
         let c = self.cout;
         let (oh, ow) = (y.h, y.w);
         // The reference path takes every pixel the border way.
@@ -545,15 +555,20 @@ impl Pair {
             return Ok(Self::Apart(Conv::load(a.0, a.1, kind, path)?, Conv::load(b.0, b.1, kind, path)?));
         }
         let (wa, wb) = (&a.0.dims, &b.0.dims);
-        // Stacked along the output channels: both [out][in][3][3] with the same `in`, and the
-        // first's outputs a whole number of 4-channel groups (the output transform's unit).
-        if wa.len() != 4 || wb.len() != 4 || wa[1..] != wb[1..] || wa[0] % 4 != 0 || a.1.dims != [wa[0]] || b.1.dims != [wb[0]] {
+        // Stacked along the output channels: both [out][in][3][3] with the same `in`.
+        if wa.len() != 4 || wb.len() != 4 || wa[1..] != wb[1..] || a.1.dims != [wa[0]] || b.1.dims != [wb[0]] {
             return Err(ErrorCode::ModelCorrupt);
         }
         let stack = |x: &Tensor, y: &Tensor, dims: Vec<usize>| Tensor { name: x.name.clone(), dims, data: x.data.iter().chain(&y.data).copied().collect() };
         let weight = stack(a.0, b.0, [vec![wa[0] + wb[0]], wa[1..].to_vec()].concat());
         let bias = stack(a.1, b.1, vec![wa[0] + wb[0]]);
-        Ok(Self::Stacked(Conv::load(&weight, &bias, kind, path)?, wa[0]))
+        let conv = Conv::load(&weight, &bias, kind, path)?;
+        // The output transform routes whole 4-channel groups: otherwise (never with this
+        // model) the two run apart.
+        if conv.wino.is_none() || wa[0] % 4 != 0 || wb[0] % 4 != 0 {
+            return Ok(Self::Apart(Conv::load(a.0, a.1, kind, path)?, Conv::load(b.0, b.1, kind, path)?));
+        }
+        Ok(Self::Stacked(conv, wa[0]))
     }
 
     /// Runs both on `x`: the first into `a`, the second into `b`.

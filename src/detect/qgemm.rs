@@ -173,7 +173,7 @@ mod i4 {
 
 /// Rounds each row of A (m x k) to integers of its own step (from the row's largest
 /// magnitude: a pixel's channels, so a few strong pixels cost the others no precision), as
-/// pairs packed in i32 (low half first), k rounded up to even. Returns the rows and steps.
+/// pairs packed in i32 (low half first), k rounded up to even, into `packed`. Returns the steps.
 fn quantize_a(a: &[f32], m: usize, k: usize, packed: &mut Vec<i32>) -> Vec<f32> {
     let q = steps(k);
     let half = k.div_ceil(2);

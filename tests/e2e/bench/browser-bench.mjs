@@ -54,10 +54,14 @@ async function benchInPage(repeat, vs, peer, mediapipeModel) {
   let mediapipe = null;
   let peerError;
   if (peer) {
-    const vision = await import('/peer/node_modules/@mediapipe/tasks-vision/vision_bundle.mjs');
-    const fileset = await vision.FilesetResolver.forVisionTasks('/peer/node_modules/@mediapipe/tasks-vision/wasm');
-    // As the peer bench runs it: CPU delegate, default thresholds.
-    mediapipe = await vision.FaceDetector.createFromOptions(fileset, { baseOptions: { modelAssetPath: `/peer/${mediapipeModel}`, delegate: 'CPU' }, runningMode: 'IMAGE' });
+    try {
+      const vision = await import('/peer/node_modules/@mediapipe/tasks-vision/vision_bundle.mjs');
+      const fileset = await vision.FilesetResolver.forVisionTasks('/peer/node_modules/@mediapipe/tasks-vision/wasm');
+      // As the peer bench runs it: CPU delegate, default thresholds.
+      mediapipe = await vision.FaceDetector.createFromOptions(fileset, { baseOptions: { modelAssetPath: `/peer/${mediapipeModel}`, delegate: 'CPU' }, runningMode: 'IMAGE' });
+    } catch (e) {
+      peerError = String(e);
+    }
   }
   // From a decoded image to boxes, as the peer bench times each detector.
   const oursFromImage = (bitmap) => {
@@ -111,16 +115,22 @@ async function benchInPage(repeat, vs, peer, mediapipeModel) {
       engine.timeStages(false);
       let peerMs;
       if (mediapipe) {
-        try {
-          // Which goes first alternates, as above.
-          const mp = results.length % 2 ? mediapipeFromImage(bitmap) : undefined;
-          peerMs = { ours: oursFromImage(bitmap), mediapipe: mp ?? mediapipeFromImage(bitmap) };
-        } catch (e) {
-          // Headless Firefox ESR has no WebGL context here (not even with webgl.force-enabled),
-          // and MediaPipe's image input needs one: its figures are then Chromium's only.
-          peerError = String(e);
-          mediapipe = null;
-        }
+        // Which goes first alternates, as above. A MediaPipe failure ends its part of the run
+        // (headless Firefox ESR has no WebGL context here, not even with webgl.force-enabled,
+        // and MediaPipe's image input needs one); the photos paired so far still count.
+        const mediapipeOrStop = () => {
+          try {
+            return mediapipeFromImage(bitmap);
+          } catch (e) {
+            peerError = String(e);
+            mediapipe = null;
+            return undefined;
+          }
+        };
+        const first = results.length % 2 ? mediapipeOrStop() : undefined;
+        const oursMs = oursFromImage(bitmap);
+        const mp = first ?? (mediapipe ? mediapipeOrStop() : undefined);
+        if (mp !== undefined) peerMs = { ours: oursMs, mediapipe: mp };
       }
       bitmap.close();
       results.push({ file: entry.file, category: entry.category, ms, vsMs, peerMs, warn: result.verdict.warn, faces: result.faces.length, decodeMs, timedMs, stages });
@@ -225,9 +235,10 @@ if (VS) {
   console.log(`vs ${VS}: median ${at(vsTimes, 0.5).toFixed(1)} ms, p95 ${at(vsTimes, 0.95).toFixed(1)} ms; this build ${pct(0.5).toFixed(1)} / ${pct(0.95).toFixed(1)} ms; median ratio this/vs per photo ${ratio.toFixed(3)}`);
 }
 let peerFigures;
-if (peerError) console.log(`MediaPipe Tasks did not run in ${BROWSER}: ${peerError}`);
-else if (PEER) {
-  const paired = results.filter((r) => !r.error && r.peerMs);
+if (peerError) console.log(`MediaPipe Tasks stopped in ${BROWSER}: ${peerError}`);
+const pairedWithPeer = results.filter((r) => !r.error && r.peerMs);
+if (pairedWithPeer.length > 0) {
+  const paired = pairedWithPeer;
   const at = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
   const ours = paired.map((r) => r.peerMs.ours);
   const mp = paired.map((r) => r.peerMs.mediapipe);
