@@ -160,6 +160,16 @@ async function onRequest(msg) {
   const s = await settings.load();
   await loadMessages({ followSettings: true }).catch(() => {});
   const results = [];
+  try {
+    await decideOn(request, msg, s, results);
+  } finally {
+    // The previews' bitmaps (up to 680 px each) go now, not whenever the collector runs.
+    for (const r of results) r.thumb?.close?.();
+  }
+}
+
+// Checks the photos of `msg` into `results`, then shows, asks and carries out the decision.
+async function decideOn(request, msg, s, results) {
   const photos = msg.files ?? [];
   progress.after(request, PROGRESS_AFTER_MS);
   try {
