@@ -602,9 +602,8 @@ impl Ssh {
         let (mut b, mut c) = (s.feature(x.h, x.w, 16), s.feature(x.h, x.w, 16));
         // The module's ReLU after concatenation, applied by each branch as it stores; the
         // three branches write all 64 channels.
-        let (relu, leaky) = (Act::Relu, Act::Leaky);
-        self.c3_c5_1.run(x, Dst { y: &mut y, offset: 0, act: relu, channels: 32 }, Dst { y: &mut b, offset: 0, act: leaky, channels: 16 }, s);
-        self.c5_2_c7_2.run(&b, Dst { y: &mut y, offset: 32, act: relu, channels: 16 }, Dst { y: &mut c, offset: 0, act: leaky, channels: 16 }, s);
+        self.c3_c5_1.run(x, Dst { y: &mut y, offset: 0, act: Act::Relu, channels: 32 }, Dst { y: &mut b, offset: 0, act: Act::Leaky, channels: 16 }, s);
+        self.c5_2_c7_2.run(&b, Dst { y: &mut y, offset: 32, act: Act::Relu, channels: 16 }, Dst { y: &mut c, offset: 0, act: Act::Leaky, channels: 16 }, s);
         self.c7_3.run_into(&c, Act::Relu, &mut y, 48, s);
         s.recycle(b);
         s.recycle(c);

@@ -63,13 +63,16 @@ async function benchInPage(repeat, vs, peer, mediapipeModel) {
       peerError = String(e);
     }
   }
+  // The decoded photo's RGBA pixels, read through a canvas as the extension reads them.
+  const readPixels = (bitmap) => {
+    const ctx = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d', { willReadFrequently: true });
+    ctx.drawImage(bitmap, 0, 0);
+    return ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+  };
   // From a decoded image to boxes, as the peer bench times each detector.
   const oursFromImage = (bitmap) => {
     const start = performance.now();
-    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-    const ctx = canvas.getContext('2d', { willReadFrequently: true });
-    ctx.drawImage(bitmap, 0, 0);
-    const img = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+    const img = readPixels(bitmap);
     engine.analyzeRgba(img.data, img.width, img.height, undefined);
     return performance.now() - start;
   };
@@ -96,10 +99,7 @@ async function benchInPage(repeat, vs, peer, mediapipeModel) {
       const blob = await (await fetch(`/${entry.file}`)).blob();
       const decodeStart = performance.now();
       const bitmap = await createImageBitmap(blob);
-      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-      const ctx = canvas.getContext('2d', { willReadFrequently: true });
-      ctx.drawImage(bitmap, 0, 0);
-      const img = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+      const img = readPixels(bitmap);
       const decodeMs = performance.now() - decodeStart;
       let vsMs;
       if (other && results.length % 2) vsMs = fastest(other, img).ms;
@@ -203,8 +203,10 @@ for (const r of results) {
 }
 if (process.env.BENCH_TIMES) await writeFile(process.env.BENCH_TIMES, JSON.stringify(perPhoto, null, 1));
 
+// The value at fraction p of xs in ascending order (0.5: the median).
+const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 times.sort((a, b) => a - b);
-const pct = (p) => times[Math.min(times.length - 1, Math.floor(times.length * p))];
+const pct = (p) => percentile(times, p);
 const warnRate = (c) => (byCategory[c] ?? []).filter((r) => r.warn).length / Math.max(1, (byCategory[c] ?? []).length);
 console.log(`${BROWSER}${REPEAT > 1 ? `, each photo timed ${REPEAT} times, fastest run kept` : ''}`);
 console.log(`engine start (fetch + compile + instantiate): ${initMs.toFixed(0)} ms`);
@@ -216,7 +218,7 @@ for (const c of ['no_face', 'hard_negative']) {
 }
 // The per-stage split, medians over the photos.
 const ok = results.filter((r) => !r.error && r.stages);
-const median = (xs) => { const v = [...xs].sort((a, b) => a - b); return v[Math.floor(v.length / 2)] ?? 0; };
+const median = (xs) => percentile(xs, 0.5) ?? 0;
 const split = {
   decode_and_read_ms: median(ok.map((r) => r.decodeMs)),
   sample_ms: median(ok.map((r) => r.stages.sample_ms)),
@@ -229,23 +231,20 @@ console.log(`per-stage medians (ms): ${Object.entries(split).map(([k, v]) => `${
 if (VS) {
   // Paired per photo: each ratio compares the two builds on the same pixels, moments apart.
   const paired = results.filter((r) => !r.error && r.vsMs !== undefined);
-  const vsTimes = paired.map((r) => r.vsMs).sort((a, b) => a - b);
-  const at = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(xs.length * p))];
+  const vsTimes = paired.map((r) => r.vsMs);
   const ratio = median(paired.map((r) => r.ms / r.vsMs));
-  console.log(`vs ${VS}: median ${at(vsTimes, 0.5).toFixed(1)} ms, p95 ${at(vsTimes, 0.95).toFixed(1)} ms; this build ${pct(0.5).toFixed(1)} / ${pct(0.95).toFixed(1)} ms; median ratio this/vs per photo ${ratio.toFixed(3)}`);
+  console.log(`vs ${VS}: median ${percentile(vsTimes, 0.5).toFixed(1)} ms, p95 ${percentile(vsTimes, 0.95).toFixed(1)} ms; this build ${pct(0.5).toFixed(1)} / ${pct(0.95).toFixed(1)} ms; median ratio this/vs per photo ${ratio.toFixed(3)}`);
 }
 let peerFigures;
 if (peerError) console.log(`MediaPipe Tasks stopped in ${BROWSER}: ${peerError}`);
-const pairedWithPeer = results.filter((r) => !r.error && r.peerMs);
-if (pairedWithPeer.length > 0) {
-  const paired = pairedWithPeer;
-  const at = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
-  const ours = paired.map((r) => r.peerMs.ours);
-  const mp = paired.map((r) => r.peerMs.mediapipe);
+const withPeer = results.filter((r) => !r.error && r.peerMs);
+if (withPeer.length > 0) {
+  const ours = withPeer.map((r) => r.peerMs.ours);
+  const mp = withPeer.map((r) => r.peerMs.mediapipe);
   peerFigures = {
-    ours_median_ms: at(ours, 0.5), ours_p95_ms: at(ours, 0.95), mediapipe_median_ms: at(mp, 0.5), mediapipe_p95_ms: at(mp, 0.95),
+    ours_median_ms: percentile(ours, 0.5), ours_p95_ms: percentile(ours, 0.95), mediapipe_median_ms: percentile(mp, 0.5), mediapipe_p95_ms: percentile(mp, 0.95),
   };
-  console.log(`same run, from the decoded image to boxes (${paired.length} photos): ours median ${peerFigures.ours_median_ms.toFixed(1)} ms, p95 ${peerFigures.ours_p95_ms.toFixed(1)}; `
+  console.log(`same run, from the decoded image to boxes (${withPeer.length} photos): ours median ${peerFigures.ours_median_ms.toFixed(1)} ms, p95 ${peerFigures.ours_p95_ms.toFixed(1)}; `
     + `MediaPipe Tasks short-range median ${peerFigures.mediapipe_median_ms.toFixed(1)} ms, p95 ${peerFigures.mediapipe_p95_ms.toFixed(1)}; `
     + `ratio ours/MediaPipe: median ${(peerFigures.ours_median_ms / peerFigures.mediapipe_median_ms).toFixed(2)}, p95 ${(peerFigures.ours_p95_ms / peerFigures.mediapipe_p95_ms).toFixed(2)}`);
 }

@@ -96,6 +96,14 @@ async function syncHas(expected) {
   }, { what: `storage.sync ${JSON.stringify(expected)}` });
 }
 
+// Picks the option labelled `label` on the options page and waits until it is saved as `expected`.
+async function chooseOption(label, expected) {
+  const options = await openOptions();
+  await options.getByLabel(label).check();
+  await syncHas(expected);
+  await options.close();
+}
+
 // Whether the warning dialog is on screen in the guard frame (if the frame exists).
 async function dialogVisible() {
   const frame = page.frames().find((f) => f.url().includes('/pages/guard.html'));
@@ -126,10 +134,7 @@ test('options page: choices are stored in storage.sync, shown again, in the chos
 });
 
 test('default action "always mask faces": the photo arrives masked, with no dialog, and a notice says so', async () => {
-  const options = await openOptions();
-  await options.getByLabel('Always mask faces, without asking').check();
-  await syncHas({ defaultAction: 'mask' });
-  await options.close();
+  await chooseOption('Always mask faces, without asking', { defaultAction: 'mask' });
   await pick([FACE]);
   const notice = await noticeShown(page, /faces were masked/);
   assert.equal(notice, 'Before You Post: faces were masked before posting, as chosen in your settings.');
@@ -165,10 +170,7 @@ test('sensitivity: a small face warns only with "any face"', async () => {
   await page.close();
   server.clearUploads();
 
-  const options = await openOptions();
-  await options.getByLabel('Any face, however small').check();
-  await syncHas({ sensitivity: 'any_face' });
-  await options.close();
+  await chooseOption('Any face, however small', { sensitivity: 'any_face' });
   await pick([SMALL_FACE]);
   const frame = await warningShown(page);
   assert.equal(await frame.locator('input[data-face]').count(), 1);
@@ -191,10 +193,7 @@ test('a photo that passes gets a quiet "checked on this device" notice for 3 s, 
   await page.close();
   server.clearUploads();
 
-  const options = await openOptions();
-  await options.getByLabel('Say nothing').check();
-  await syncHas({ checkedNotice: 'off' });
-  await options.close();
+  await chooseOption('Say nothing', { checkedNotice: 'off' });
   await pick([NO_FACE_PHOTO]);
   await uploaded(1);
   await page.waitForTimeout(800);
@@ -203,10 +202,7 @@ test('a photo that passes gets a quiet "checked on this device" notice for 3 s, 
 });
 
 test('language setting: the warning, its notice and the popup speak French', async () => {
-  const options = await openOptions();
-  await options.getByLabel('Français').check();
-  await syncHas({ language: 'fr' });
-  await options.close();
+  await chooseOption('Français', { language: 'fr' });
   await pick([FACE]);
   const frame = await warningShown(page);
   assert.equal(await frame.textContent('#dialog-title'), "Des visages qu'un moteur de recherche faciale pourrait exploiter");
