@@ -237,8 +237,18 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, ErrorCode> {
 }
 
 /// A copy of the file with every location removed and everything else kept: EXIF GPS
-/// pointer and IFD, XMP location properties, IPTC location datasets.
+/// pointer and IFD, XMP location properties, IPTC location datasets. A copy that [`inspect`]
+/// still finds a location in is never returned: `StripUnsupported` instead.
 pub fn strip_location(bytes: &[u8]) -> Result<Vec<u8>, ErrorCode> {
+    let out = strip_by_format(bytes)?;
+    // Structures that overlap in a damaged file can let one removal undo another.
+    if inspect(&out).is_ok_and(|i| i.has_location) {
+        return Err(ErrorCode::StripUnsupported);
+    }
+    Ok(out)
+}
+
+fn strip_by_format(bytes: &[u8]) -> Result<Vec<u8>, ErrorCode> {
     match sniff(bytes)? {
         Format::Jpeg => jpeg::strip(bytes),
         Format::Png => png::strip(bytes),
@@ -313,10 +323,12 @@ fn strip_tiff(d: &[u8]) -> Result<Vec<u8>, ErrorCode> {
         let pos = e.pos;
         out[pos + 4..pos + 8].copy_from_slice(&if le { count.to_le_bytes() } else { count.to_be_bytes() });
     }
+    tiff::strip_gps(&mut out);
+    // Last: a damaged IFD can run into the XMP packet, and removing the GPS entries would then
+    // write into text already blanked.
     if let Some(r) = xmp_r {
         xmp::blank_location(&mut out[r]);
     }
-    tiff::strip_gps(&mut out);
     Ok(out)
 }
 
