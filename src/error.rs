@@ -39,6 +39,11 @@ pub enum ErrorCode {
     InvalidBox,
     /// More mask boxes than the core accepts in one call (see `mask::MAX_BOXES`).
     TooManyBoxes,
+    /// A video's metadata (`moov`, XMP, Matroska headers and tags) is larger than the core
+    /// reads (`meta::video::MAX_METADATA`).
+    MetadataTooLarge,
+    /// Masking is refused: the file is a video (faces are only found in photos).
+    VideoNotMasked,
 }
 
 impl ErrorCode {
@@ -61,6 +66,8 @@ impl ErrorCode {
             ErrorCode::UnwritableFormat => "unwritable_format",
             ErrorCode::InvalidBox => "invalid_box",
             ErrorCode::TooManyBoxes => "too_many_boxes",
+            ErrorCode::MetadataTooLarge => "metadata_too_large",
+            ErrorCode::VideoNotMasked => "video_not_masked",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! [`inspect`] reports what a photo reveals (location, device, time, owner) and what the
 //! extension can do with it; [`strip_location`] removes location with size-preserving,
 //! in-place edits where it can, so pixels and the JPEG scan data stay byte-identical.
+//! Videos are read through windows instead of whole ([`video`]).
 //! Nothing here panics on malformed input: every read is bounds-checked and every loop
 //! consumes input or is bounded.
 
@@ -13,6 +14,7 @@ mod isobmff;
 mod jpeg;
 mod png;
 mod tiff;
+pub mod video;
 mod webp;
 mod xmp;
 
@@ -20,7 +22,7 @@ use crate::error::ErrorCode;
 use crate::raster::MAX_PIXELS;
 use serde::Serialize;
 
-/// An image container recognised by its magic bytes.
+/// An image or video container recognised by its magic bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
@@ -40,6 +42,14 @@ pub enum Format {
     Avif,
     /// Windows bitmap.
     Bmp,
+    /// MP4 family (ISO BMFF: MP4, M4V, 3GP).
+    Mp4,
+    /// QuickTime (MOV).
+    Mov,
+    /// WebM.
+    Webm,
+    /// Matroska (MKV) other than WebM.
+    Matroska,
 }
 
 impl Format {
@@ -54,7 +64,16 @@ impl Format {
             Format::Heic => "image/heic",
             Format::Avif => "image/avif",
             Format::Bmp => "image/bmp",
+            Format::Mp4 => "video/mp4",
+            Format::Mov => "video/quicktime",
+            Format::Webm => "video/webm",
+            Format::Matroska => "video/x-matroska",
         }
+    }
+
+    /// A video format (read with [`video::VideoReader`]).
+    pub fn is_video(self) -> bool {
+        matches!(self, Format::Mp4 | Format::Mov | Format::Webm | Format::Matroska)
     }
 }
 
@@ -68,6 +87,18 @@ pub enum LocationSource {
     Xmp,
     /// IPTC-IIM location datasets (2:26, 2:27, 2:90, 2:92, 2:95, 2:100, 2:101).
     Iptc,
+    /// A video's QuickTime metadata keys (`keys`/`ilst`, e.g.
+    /// `com.apple.quicktime.location.ISO6709`, as iPhones write).
+    QuickTimeKeys,
+    /// A video's `©xyz` user data (ISO 6709 text, as Android phones write).
+    UdtaXyz,
+    /// A video's 3GPP `loci` box.
+    Loci,
+    /// A video track of timed metadata that may carry positions (GoPro GPMF, CAMM, Apple
+    /// timed metadata with a location key): its samples are in the media data, not removable.
+    TimedMetadata,
+    /// A Matroska/WebM `SimpleTag` named like a location (`LOCATION`, `...ISO6709`, `GPS...`).
+    MatroskaTag,
 }
 
 /// Coordinates from EXIF GPS, in degrees (south and west negative) and metres.
@@ -106,7 +137,9 @@ pub struct Inspection {
     pub make: Option<String>,
     /// Camera or phone model (EXIF Model).
     pub model: Option<String>,
-    /// EXIF DateTimeOriginal, else DateTime, as written ("YYYY:MM:DD HH:MM:SS").
+    /// EXIF DateTimeOriginal, else DateTime, as written ("YYYY:MM:DD HH:MM:SS"). Videos: the
+    /// QuickTime `creationdate` key or `©day` as written, else the `mvhd` creation time (or
+    /// Matroska `DateUTC`) as "YYYY-MM-DDTHH:MM:SSZ".
     pub capture_time: Option<String>,
     /// EXIF Artist.
     pub artist: Option<String>,
@@ -145,6 +178,16 @@ pub struct Inspection {
     pub can_mask: bool,
     /// Why masking is refused: an [`ErrorCode`] string.
     pub mask_blocker: Option<&'static str>,
+    /// Videos: the duration in seconds.
+    pub duration_seconds: Option<f64>,
+    /// Videos: the first video track's clockwise display rotation (0, 90, 180, 270) from its
+    /// `tkhd` matrix.
+    pub rotation: Option<u16>,
+    /// Videos: there is an audio track.
+    pub has_audio: bool,
+    /// Videos: the first video track's codec as a sample-entry four-cc (`avc1`, `hvc1`,
+    /// `av01`, `vp09`, ...; Matroska codec IDs are mapped to these when known).
+    pub video_codec: Option<String>,
     /// The header declares more pixels than the engine accepts ([`MAX_PIXELS`]): the picture is
     /// never decoded (a decompression bomb declares billions of pixels in a few bytes).
     pub too_large: bool,
@@ -168,11 +211,13 @@ impl Inspection {
         let format = self.format;
         self.mime = format.map(Format::mime);
         self.can_strip_location = match format {
-            Some(Format::Heic | Format::Avif) => self.can_strip_location,
+            Some(f) if f == Format::Heic || f == Format::Avif || f.is_video() => self.can_strip_location,
             Some(_) => true,
             None => false,
         };
-        let blocker = if matches!(format, Some(Format::Heic | Format::Tiff)) {
+        let blocker = if format.is_some_and(Format::is_video) {
+            Some(ErrorCode::VideoNotMasked)
+        } else if matches!(format, Some(Format::Heic | Format::Tiff)) {
             Some(ErrorCode::UndecodableFormat)
         } else if self.animated {
             Some(ErrorCode::AnimatedImage)
@@ -214,6 +259,8 @@ pub fn sniff(d: &[u8]) -> Result<Format, ErrorCode> {
         Format::Bmp
     } else if let Some(f) = isobmff::sniff(d) {
         f
+    } else if let Some(f) = video::sniff(d) {
+        f
     } else {
         return Err(ErrorCode::UnsupportedFormat);
     })
@@ -231,6 +278,7 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, ErrorCode> {
         Format::Tiff => inspect_tiff(bytes, &mut ins)?,
         Format::Heic | Format::Avif => isobmff::inspect(bytes, &mut ins)?,
         Format::Bmp => inspect_bmp(bytes, &mut ins)?,
+        Format::Mp4 | Format::Mov | Format::Webm | Format::Matroska => return video::inspect_video(bytes),
     }
     ins.finish();
     Ok(ins)
@@ -260,6 +308,7 @@ fn strip_by_format(bytes: &[u8]) -> Result<Vec<u8>, ErrorCode> {
             inspect_bmp(bytes, &mut Inspection::default())?;
             Ok(bytes.to_vec())
         }
+        Format::Mp4 | Format::Mov | Format::Webm | Format::Matroska => video::apply_edits(bytes, &video::video_location_edits(bytes)?),
     }
 }
 

@@ -172,7 +172,7 @@ fn clean(b: &[u8]) -> Option<String> {
 }
 
 /// A simple property's value, element (`<p>v</p>`) or attribute (`p="v"`) form.
-fn simple_prop(x: &[u8], qname: &str) -> Option<String> {
+pub(crate) fn simple_prop(x: &[u8], qname: &str) -> Option<String> {
     let q = qname.as_bytes();
     let mut i = 0;
     while let Some(p) = find(x, q, i) {
