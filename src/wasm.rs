@@ -255,3 +255,78 @@ pub fn time_stages(on: bool) {
 pub fn stage_times() -> Result<JsValue, JsValue> {
     to_js(&crate::detect::stages::take())
 }
+
+/// A whole number of bytes from JavaScript (a file size or offset): finite, 0 to 2^53.
+fn js_u64(v: f64) -> Result<u64, JsValue> {
+    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_992.0 {
+        Ok(v as u64)
+    } else {
+        Err(throw(ErrorCode::BadOptions))
+    }
+}
+
+#[derive(Serialize)]
+struct Window {
+    start: f64,
+    end: f64,
+}
+
+/// Reads a video's metadata (MP4, MOV, 3GP, WebM, Matroska) through windows of the file the
+/// caller reads with `Blob.slice`, never the whole file (see `meta::video`):
+///
+/// ```js
+/// const r = new VideoReader(file.size);
+/// for (let w; (w = r.want()); ) r.feed(w.start, new Uint8Array(await file.slice(w.start, w.end).arrayBuffer()));
+/// const inspection = r.inspection();   // as inspectFile: location, device, time, size, ...
+/// const edits = r.locationEdits();     // [{ offset, bytes }], same-size replacements
+/// // the copy without location: the original's slices between the edits, and each edit's bytes
+/// ```
+///
+/// Every method throws `{ code }` (`empty_file`, `unsupported_format`, `corrupt_file`,
+/// `metadata_too_large`, `strip_unsupported`, `bad_options` for a window not as asked).
+#[wasm_bindgen(js_name = VideoReader)]
+pub struct JsVideoReader {
+    inner: crate::meta::video::VideoReader,
+}
+
+#[wasm_bindgen(js_class = VideoReader)]
+impl JsVideoReader {
+    /// A reader for a file of `file_size` bytes.
+    #[wasm_bindgen(constructor)]
+    pub fn new(file_size: f64) -> Result<JsVideoReader, JsValue> {
+        Ok(JsVideoReader { inner: crate::meta::video::VideoReader::new(js_u64(file_size)?).map_err(throw)? })
+    }
+
+    /// The byte range to read next, `{ start, end }`, or `null` when done (or failed: then
+    /// `inspection()` throws the error).
+    pub fn want(&self) -> Result<JsValue, JsValue> {
+        match self.inner.want() {
+            Some(w) => to_js(&Window { start: w.start as f64, end: w.end as f64 }),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// The bytes of the range `want()` gave, read at `offset` (its start).
+    pub fn feed(&mut self, offset: f64, bytes: &[u8]) -> Result<(), JsValue> {
+        self.inner.feed(js_u64(offset)?, bytes).map_err(throw)
+    }
+
+    /// What the video reveals: the serialised [`crate::meta::Inspection`].
+    pub fn inspection(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.inner.inspection().map_err(throw)?)
+    }
+
+    /// The edits that remove every location, `[{ offset, bytes: Uint8Array }]` (empty when
+    /// there is none), each replacing as many bytes of the original at `offset`.
+    #[wasm_bindgen(js_name = locationEdits)]
+    pub fn location_edits(&self) -> Result<js_sys::Array, JsValue> {
+        let out = js_sys::Array::new();
+        for e in self.inner.location_edits().map_err(throw)? {
+            let o = js_sys::Object::new();
+            js_sys::Reflect::set(&o, &JsValue::from_str("offset"), &JsValue::from_f64(e.offset as f64))?;
+            js_sys::Reflect::set(&o, &JsValue::from_str("bytes"), &js_sys::Uint8Array::from(&e.bytes[..]))?;
+            out.push(&o);
+        }
+        Ok(out)
+    }
+}

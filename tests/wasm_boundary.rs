@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use before_you_post::wasm::{
-    analyze_pixels, analyze_rgba, detection_size, engine_info, inspect_file, mask_face_in_region, mask_faces, masked_boxes, strip_location, Pixels,
+    analyze_pixels, analyze_rgba, detection_size, engine_info, inspect_file, mask_face_in_region, mask_faces, masked_boxes, strip_location, JsVideoReader, Pixels,
 };
 use js_sys::{Array, Reflect};
 use wasm_bindgen::JsValue;
@@ -74,6 +74,38 @@ fn metadata_is_read_and_location_stripped_across_the_boundary() {
         let err = inspect_file(bytes).unwrap_err();
         assert_eq!(get(&err, "code").as_string().as_deref(), Some(code));
     }
+}
+
+#[wasm_bindgen_test]
+fn a_video_is_read_through_windows_and_its_location_edited_out() {
+    let clip: &[u8] = include_bytes!("fixtures/video/keys.mov");
+    let mut r = JsVideoReader::new(clip.len() as f64).unwrap();
+    loop {
+        let w = r.want().unwrap();
+        if w.is_null() {
+            break;
+        }
+        let (start, end) = (get(&w, "start").as_f64().unwrap() as usize, get(&w, "end").as_f64().unwrap() as usize);
+        r.feed(start as f64, &clip[start..end]).unwrap();
+    }
+    let info = r.inspection().unwrap();
+    assert_eq!(get(&info, "format").as_string().as_deref(), Some("mov"));
+    let sources = Array::from(&get(&info, "location_sources"));
+    assert_eq!((sources.length(), sources.get(0).as_string().as_deref()), (1, Some("quicktime_keys")));
+    assert!((get(&get(&info, "location"), "latitude").as_f64().unwrap() - 48.8584).abs() < 1e-6);
+    let mut edited = clip.to_vec();
+    let edits = r.location_edits().unwrap();
+    assert!(edits.length() > 0);
+    for e in edits.iter() {
+        let at = get(&e, "offset").as_f64().unwrap() as usize;
+        let bytes = js_sys::Uint8Array::new(&get(&e, "bytes")).to_vec();
+        edited[at..at + bytes.len()].copy_from_slice(&bytes);
+    }
+    assert_eq!(get(&inspect_file(&edited).unwrap(), "has_location").as_bool(), Some(false));
+    let err = JsVideoReader::new(0.0).err().unwrap();
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("empty_file"));
+    let err = JsVideoReader::new(-1.0).err().unwrap();
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("bad_options"));
 }
 
 #[wasm_bindgen_test]

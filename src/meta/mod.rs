@@ -89,6 +89,7 @@ pub enum LocationSource {
     Iptc,
     /// A video's QuickTime metadata keys (`keys`/`ilst`, e.g.
     /// `com.apple.quicktime.location.ISO6709`, as iPhones write).
+    #[serde(rename = "quicktime_keys")]
     QuickTimeKeys,
     /// A video's `©xyz` user data (ISO 6709 text, as Android phones write).
     UdtaXyz,
