@@ -374,3 +374,54 @@ proptest! {
         }
     }
 }
+
+/// Matroska elements: (id, offset, whole element) of the children of `d[start..end]`.
+fn ebml_children(d: &[u8], start: usize, end: usize) -> Vec<(u32, usize, Vec<u8>)> {
+    let vint = |i: usize, keep_marker: bool| {
+        let len = d[i].leading_zeros() as usize + 1;
+        let mut v = if keep_marker { u64::from(d[i]) } else { u64::from(d[i]) & (0xFF >> len) };
+        for &b in &d[i + 1..i + len] {
+            v = v << 8 | u64::from(b);
+        }
+        (v, len)
+    };
+    let mut out = Vec::new();
+    let mut i = start;
+    while i < end {
+        let (id, il) = vint(i, true);
+        let (size, sl) = vint(i + il, false);
+        let next = (i + il + sl + size as usize).min(end);
+        out.push((id as u32, i, d[i..next].to_vec()));
+        i = next;
+    }
+    out
+}
+
+#[test]
+fn matroska_tags_after_an_unknown_size_cluster_are_found_through_the_seek_head() {
+    // As a live recording writes it: Segment and Cluster of unknown size; the Tags at the end
+    // are only reachable through the SeekHead.
+    let w = fixture("location.webm");
+    let top = ebml_children(&w, 0, w.len());
+    let (ebml, segment) = (&top[0].2, &top[1]);
+    let seg_body = segment.1 + 4 + 8; // Segment ID, 8-byte size
+    let kids = ebml_children(&w, seg_body, w.len());
+    let find = |id: u32| kids.iter().find(|k| k.0 == id).map(|k| k.2.clone()).unwrap();
+    let (info, tracks, tags) = (find(0x1549_A966), find(0x1654_AE6B), find(0x1254_C367));
+    let cluster: Vec<u8> = [&[0x1F, 0x43, 0xB6, 0x75, 0xFF][..], &[0xE7, 0x81, 0x00], &[0xA3, 0x84, 0x81, 0, 0, 0x80]].concat();
+    let seek_head_len = 4 + 1 + 2 + 1 + 2 + 1 + 4 + 2 + 1 + 8;
+    let tags_pos = (seek_head_len + info.len() + tracks.len() + cluster.len()) as u64;
+    let seek: Vec<u8> = [&[0x53, 0xAB, 0x84, 0x12, 0x54, 0xC3, 0x67][..], &[0x53, 0xAC, 0x88], &tags_pos.to_be_bytes()].concat();
+    let seek_head: Vec<u8> = [&[0x11, 0x4D, 0x9B, 0x74, 0x80 | (seek.len() + 3) as u8, 0x4D, 0xBB, 0x80 | seek.len() as u8][..], &seek].concat();
+    assert_eq!(seek_head.len(), seek_head_len);
+    let f: Vec<u8> = [&ebml[..], &[0x18, 0x53, 0x80, 0x67, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF], &seek_head, &info, &tracks, &cluster, &tags].concat();
+    let i = inspect_video(&f).unwrap();
+    assert_eq!((i.format, i.location_sources.as_slice(), i.width), (Some(Format::Webm), &[LocationSource::MatroskaTag][..], Some(64)));
+    let out = apply_edits(&f, &video_location_edits(&f).unwrap()).unwrap();
+    assert!(!inspect_video(&out).unwrap().has_location);
+    // A SeekHead entry pointing at something else is ignored.
+    let mut wrong = f.clone();
+    let at = wrong.len() - tags.len();
+    wrong[at] = 0xEC;
+    assert!(!inspect_video(&wrong).unwrap().has_location);
+}

@@ -491,7 +491,8 @@ pub(crate) fn parse_iso6709(s: &str) -> Option<Location> {
         let num = &p[1..];
         let int_len = num.find('.').unwrap_or(num.len());
         let v: f64 = num.parse().ok()?;
-        let deg = match int_len - deg_digits {
+        // Fewer integer digits than the standard's 2 (3 for longitude): read as degrees.
+        let deg = match int_len.saturating_sub(deg_digits) {
             0 => v,
             2 => (v / 100.0).trunc() + (v % 100.0) / 60.0,
             4 => (v / 10000.0).trunc() + ((v / 100.0).trunc() % 100.0) / 60.0 + (v % 100.0) / 3600.0,
@@ -546,7 +547,8 @@ mod tests {
         assert!((l.latitude + 33.758333).abs() < 1e-5 && (l.longitude + 70.5).abs() < 1e-9 && l.altitude.is_none());
         let l = parse_iso6709("+404530-0735900/").unwrap();
         assert!((l.latitude - 40.758333).abs() < 1e-5 && (l.longitude + 73.983333).abs() < 1e-5);
-        for bad in ["", "+", "48.85,2.29", "+91.0+000.0/", "+4+5/", "+48.8-"] {
+        assert!(parse_iso6709("+4+5/").is_some_and(|l| l.latitude == 4.0 && l.longitude == 5.0));
+        for bad in ["", "+", "48.85,2.29", "+91.0+000.0/", "+48.8-", "+4.5.5+3/", "+123+4/"] {
             assert!(parse_iso6709(bad).is_none(), "{bad}");
         }
     }
