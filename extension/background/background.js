@@ -135,6 +135,8 @@ const SENSOR = {
 };
 const MAIN_WORLD = { js: ['content/main-world.js'], world: 'MAIN' };
 const scriptId = (origin, part) => `site ${part} ${origin}`;
+// As the manifest's entries: every frame, about:blank, srcdoc and javascript: frames included.
+const EVERY_FRAME = { runAt: 'document_start', allFrames: true, matchOriginAsFallback: true, persistAcrossSessions: true };
 
 function webOrigin(value) {
   try {
@@ -168,14 +170,16 @@ async function enableSite(message) {
   if (!(await api.permissions.contains({ origins: matches }))) return { error: 'permission_missing' };
   if (!(await registeredOrigins()).has(origin)) {
     await api.scripting.registerContentScripts([
-      { id: scriptId(origin, 'sensor'), matches, ...SENSOR, runAt: 'document_start', allFrames: true, persistAcrossSessions: true },
-      { id: scriptId(origin, 'main'), matches, ...MAIN_WORLD, runAt: 'document_start', allFrames: true, persistAcrossSessions: true },
+      { id: scriptId(origin, 'sensor'), matches, ...SENSOR, ...EVERY_FRAME },
+      { id: scriptId(origin, 'main'), matches, ...MAIN_WORLD, ...EVERY_FRAME },
     ]);
   }
-  // The open tab starts being checked at once, without a reload.
+  // The open tab starts being checked at once, without a reload: the sensor only. The page-world
+  // script is never injected after the page's scripts have run (the page could hear its private
+  // link being set up), so until the tab reloads, detached inputs and showOpenFilePicker() there
+  // are not held (AUTOMATION.md).
   if (Number.isInteger(message.tabId)) {
     const target = { tabId: message.tabId, allFrames: true };
-    await api.scripting.executeScript({ target, files: MAIN_WORLD.js, world: 'MAIN' }).catch(() => {});
     await api.scripting.executeScript({ target, files: SENSOR.js }).catch(() => {});
   }
   return { ok: true, origin };

@@ -9,7 +9,8 @@
 //   client -> guard: check { id, files: [{ index, file }], context }, shown { id }, abort { id },
 //                    ping { seq }
 //   guard -> client: ready, pong { seq }, verdict { id, warn, auto, fixing, notices },
-//                    show { id }, hide { id }, fixing { id }, decision { id, action, files, notices }
+//                    show { id }, hide { id }, fixing { id }, decision { id, action, files, notices },
+//                    unseen { id } (the warning cannot be seen: the page hides or covers it)
 (() => {
   'use strict';
   if (globalThis.beforeYouPostGuardClient) return;
@@ -22,9 +23,9 @@
   // options:
   //   url              the guard page
   //   mount(frame)     puts the frame on the page, hidden; returns { show(), hide(), remove(),
-  //                    connected() }
+  //                    connected(), interfered() }; interfered() is true once the page has
+  //                    removed, moved, restyled, hidden, covered or made inert what it shows
   //   handshake({ frame, port, loaded })  hands `port` to the frame once `loaded` resolves
-  //   checkTimeoutMs   the check (not the user's decision) must answer within this
   //   frameTimeoutMs   the guard must be ready within this
   //   notify(notice)   a notice (a message key, or { key, text } worded by the guard)
   //   copy(file, original)  the File the caller hands on for a protected copy (default: as is)
@@ -42,7 +43,7 @@
 
   function create(options) {
     const {
-      url, mount, handshake, checkTimeoutMs, frameTimeoutMs, notify,
+      url, mount, handshake, frameTimeoutMs, notify,
       copy = async (file) => file,
       activeElement = () => document.activeElement,
       orphaned = () => false,
@@ -155,10 +156,16 @@
         else if (msg.type === 'hide') guard.hide();
         else if (msg.type === 'fixing') p.fixing();
         else if (msg.type === 'decision') p.decision(msg);
+        else if (msg.type === 'unseen') p.interfered();
       },
 
       alive() {
         return Boolean(this.mounted?.connected()) && !this.gone;
+      },
+
+      // The page, not our code, broke the guard: removed its host, restyled, hid or covered it.
+      interfered() {
+        return Boolean(this.mounted) && (!this.mounted.connected() || this.mounted.interfered());
       },
 
       show() {
@@ -173,9 +180,13 @@
 
     // Asks the guard about `images` ([{ index, file }] of `files`); resolves to { action:
     // 'release' | 'cancel', files, replaced, notices }, or rejects with { notice } (the caller
-    // fails open). The heartbeat runs for the whole hold: if the guard dies at any point the
-    // overlay goes at once, and the originals go through (the caller's fail-open) unless a fix
-    // had been chosen, in which case nothing does. A dead guard is replaced at the next photo.
+    // fails open). The heartbeat runs for the whole hold: if the guard dies at any point (our
+    // fault: a crash, an update) the overlay goes at once, and the originals go through (the
+    // caller's fail-open) unless a fix had been chosen, in which case nothing does. If the page
+    // broke it (removed, hid, covered or restyled it), the pick is withdrawn: nothing is posted
+    // and a notice says the site interfered. No clock ends a check that is alive: a slow one
+    // shows the progress panel, where the user may attach the photo unchecked or cancel.
+    // A dead guard is replaced at the next photo.
     // The check goes out at once (one round trip per photo); a guard found dead before it said
     // anything about it (it died while idle) is replaced and asked once more.
     async function decide(files, images, context, retried = false) {
@@ -192,15 +203,14 @@
           notices.push(notice);
           notify(notice);
         };
-        const timer = setTimeout(() => lost('timeout'), checkTimeoutMs);
         const heartbeat = setInterval(() => {
           if (guard.ping.answered && guard.ping.sentAt >= sentAt) heard = true;
-          if (orphaned() || !guard.beat()) lost('gone');
+          if (guard.interfered()) lost('interfered');
+          else if (orphaned() || !guard.beat()) lost('gone');
         }, HEARTBEAT_MS);
         const finish = (fn) => {
           if (phase === 'done') return;
           phase = 'done';
-          clearTimeout(timer);
           clearInterval(heartbeat);
           guard.pending.delete(id);
           guard.hide();
@@ -215,7 +225,15 @@
           try {
             guard.port?.postMessage({ type: 'abort', id });
           } catch { /* port closed */ }
-          if (why === 'gone') guard.teardown();
+          guard.pending.delete(id); // teardown fails what is pending: not this one again
+          guard.teardown();
+          if (why === 'interfered') {
+            finish(() => {
+              tell('noticeSiteInterfered');
+              resolve({ action: 'cancel', files, replaced: [], notices });
+            });
+            return;
+          }
           if (why === 'gone' && phase === 'checking' && !heard && !retried && !orphaned()) {
             finish(() => decide(files, images, context, true).then(resolve, reject));
             return;
@@ -226,8 +244,7 @@
               resolve({ action: 'cancel', files, replaced: [], notices });
             });
           } else {
-            const notice = why === 'timeout' ? 'noticeCheckTimedOut' : 'noticeGuardLost';
-            finish(() => reject(Object.assign(new Error(`guard ${why}`), { notice })));
+            finish(() => reject(Object.assign(new Error(`guard ${why}`), { notice: 'noticeGuardLost' })));
           }
         };
         const show = () => {
@@ -237,9 +254,9 @@
         };
         guard.pending.set(id, {
           fail: () => lost('gone'),
+          interfered: () => lost('interfered'),
           verdict: (msg) => {
             heard = true;
-            clearTimeout(timer);
             for (const notice of msg.notices ?? []) tell(notice);
             if (msg.auto) {
               // Decided without asking (settings, policy or a preset decision); when that is a

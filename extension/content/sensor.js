@@ -19,15 +19,15 @@
   const LINK = 'beforeyoupost:link';
   const HELLO = 'beforeyoupost:hello';
   const NOTICE_INPUT = 'beforeyoupost:watch-input';
-  const NOTICE_CARRIER = 'beforeyoupost:carrier';
-  const CARRIER_DONE = 'beforeyoupost:carrier-done';
+  const NOTICE_PICKER = 'beforeyoupost:picker';
+  const PICKER_DONE = 'beforeyoupost:picker-done';
   // Events the page may observe: a photo is held / released. They say nothing about the photo.
   const PAGE_HELD = 'beforeyoupost:held';
   const PAGE_RELEASED = 'beforeyoupost:released';
 
-  // The check (not the user's decision) must answer within this, or the originals go through.
-  const CHECK_TIMEOUT_MS = 8000;
-  const FRAME_TIMEOUT_MS = 6000;
+  // The guard frame must start within this, or the originals go through (our own fault). A
+  // started check has no time limit: the guard's progress panel lets the user decide.
+  const FRAME_TIMEOUT_MS = 10000;
   const NOTICE_MS = 7000;
   // "Checked on this device": a quiet sign, not news.
   const QUIET_NOTICE_MS = 3000;
@@ -57,13 +57,17 @@
   // on it reach no page listener, so detached inputs and showOpenFilePicker picks travel to us
   // unseen. Whichever script runs second completes the link; the first offer is the only one
   // taken, and both run before any page script.
+  // Only a sensor that starts at document_start, before any page script, takes the link: one
+  // injected later (after an update, or when a site is enabled from the toolbar) would take
+  // whatever the page offers, so it holds only the paths it sees itself (input, drop, paste).
+  const atStart = document.readyState === 'loading' && document.scripts.length === 0;
   let link = null;
   const onLink = (event) => {
-    if (link || !(event.relatedTarget instanceof Node)) return;
+    if (link || !atStart || !(event.relatedTarget instanceof Node)) return;
     link = event.relatedTarget;
     window.removeEventListener(LINK, onLink, true);
     listen(link, NOTICE_INPUT, onWatchInput);
-    listen(link, NOTICE_CARRIER, onCarrier);
+    listen(link, NOTICE_PICKER, onPicker);
     link.dispatchEvent(new Event('beforeyoupost:linked'));
   };
   window.addEventListener(LINK, onLink, true);
@@ -164,17 +168,31 @@
   // heartbeat live in content/guard-client.js, shared with the classroom demo.
   const guard = globalThis.beforeYouPostGuardClient.create({
     url: GUARD_URL,
-    checkTimeoutMs: CHECK_TIMEOUT_MS,
     frameTimeoutMs: FRAME_TIMEOUT_MS,
     orphaned,
     notify: (notice) => notify(notice),
     copy: ownCopy,
     activeElement: deepActiveElement,
     mount(frame) {
-      const host = document.createElement('div');
-      const root = host.attachShadow({ mode: 'closed' });
+      // A modal <dialog>: shown, it sits in the top layer, above everything the page drew
+      // before, and the page beneath is inert while the user decides.
+      const host = document.createElement('dialog');
+      // A <dialog> cannot host a shadow root: the frame sits in a closed one on a <div> inside.
+      const inner = document.createElement('div');
+      const root = inner.attachShadow({ mode: 'closed' });
       // Styles set through CSSOM: a page's style-src CSP would block a <style> element.
-      setStyles(host, { all: 'initial', position: 'fixed', inset: '0', 'z-index': '2147483647', display: 'none' });
+      const HOST_STYLE = {
+        all: 'initial', position: 'fixed', inset: '0', width: '100%', height: '100%', 'max-width': 'none',
+        'max-height': 'none', margin: '0', padding: '0', border: '0', background: 'transparent',
+        'z-index': '2147483647', display: 'none', opacity: '1', visibility: 'visible', overflow: 'hidden',
+      };
+      setStyles(host, HOST_STYLE);
+      setStyles(inner, { all: 'initial', display: 'block', width: '100%', height: '100%', opacity: '1', visibility: 'visible' });
+      const innerStyle = inner.getAttribute('style');
+      host.append(inner);
+      // Escape inside the dialog would close it behind the guard's back: the guard's own
+      // Escape (Cancel) decides instead.
+      host.addEventListener('cancel', (e) => e.preventDefault());
       frame.setAttribute('title', message('guardFrameTitle'));
       frame.setAttribute('allow', '');
       setStyles(frame, {
@@ -182,11 +200,32 @@
       });
       root.append(frame);
       (document.documentElement ?? document).append(host);
+      let shown = false;
+      let styleWhenSet = host.getAttribute('style');
+      const restyle = (styles) => {
+        setStyles(host, styles);
+        styleWhenSet = host.getAttribute('style');
+      };
       return {
-        show: () => setStyles(host, { display: 'block' }),
-        hide: () => setStyles(host, { display: 'none' }),
+        show() {
+          restyle({ display: 'block' });
+          shown = true;
+          try {
+            if (!host.open) host.showModal();
+          } catch { /* not allowed here (another modal of ours?): fixed at the top z-index */ }
+        },
+        hide() {
+          shown = false;
+          try {
+            host.close();
+          } catch { /* already closed */ }
+          restyle({ display: 'none' });
+        },
         remove: () => host.remove(),
         connected: () => host.isConnected,
+        interfered: () => shown && (!plainlyVisible(host, styleWhenSet)
+          || inner.parentNode !== host || host.childNodes.length !== 1 || inner.getAttribute('style') !== innerStyle
+          || inner.attributes.length !== 1),
       };
     },
     // The port is only trusted once the background vouches for a one-use nonce we registered:
@@ -202,6 +241,30 @@
     },
   });
 
+  // What the user sees of the warning is what the page left of it: its host must still be where
+  // we put it, styled as we styled it, open in the top layer, not inert, not transparent, and
+  // the topmost thing at points across the viewport. (Chromium also checks, from inside the
+  // frame, that nothing covers or fades it: IntersectionObserver's trackVisibility.)
+  function plainlyVisible(host, style) {
+    if (!host.isConnected || host.parentNode !== (document.documentElement ?? document)) return false;
+    if (host.getAttribute('style') !== style) return false;
+    for (const { name } of host.attributes) if (name !== 'style' && name !== 'open') return false;
+    if (!host.open || host.inert || host.closest('[inert]')) return false;
+    if (typeof host.checkVisibility === 'function'
+      && !host.checkVisibility({ opacityProperty: true, visibilityProperty: true, contentVisibilityAuto: true })) return false;
+    for (let el = host; el; el = el.parentElement) {
+      const css = getComputedStyle(el);
+      if (Number(css.opacity) < 1 || css.filter !== 'none' || css.clipPath !== 'none' || css.maskImage !== 'none') return false;
+    }
+    const w = innerWidth;
+    const h = innerHeight;
+    for (const [fx, fy] of [[0.5, 0.5], [0.25, 0.25], [0.75, 0.25], [0.25, 0.75], [0.75, 0.75]]) {
+      const hit = document.elementFromPoint(w * fx, h * fy);
+      if (hit !== host && hit?.parentNode !== host) return false;
+    }
+    return true;
+  }
+
   function setStyles(el, styles) {
     for (const [name, value] of Object.entries(styles)) el.style.setProperty(name, value, 'important');
   }
@@ -215,7 +278,7 @@
     noticeUnchecked: 'this photo could not be checked, so it was passed on unchanged.',
     noticeGuardLost: 'the check stopped before a decision, so the photo was passed on unchecked.',
     noticeGuardLostDuringFix: 'the check stopped while making the protected copy, so nothing was posted. Please try again.',
-    noticeCheckTimedOut: 'checking this photo took too long, so it was passed on unchecked.',
+    noticeSiteInterfered: 'this site interfered with the check, so nothing was posted. Pick the photo again to check it.',
   };
   function message(key) {
     try {
@@ -356,22 +419,55 @@
   }
 
   // --- path 3: showOpenFilePicker (through main-world.js, over the private link) -------------
-  // The carrier is a detached input only main-world.js and we hold. Taking it is answered with
-  // preventDefault(), which main-world.js reads from dispatchEvent()'s return value.
-  function onCarrier(event) {
+  // main-world.js hands over the page's call: a detached carrier input with the options as
+  // JSON. We open the chooser here, in this world (the user's click is still active), so the
+  // picker's promise, handles and files never exist in the page's world during the hold. Taking
+  // the call is answered with preventDefault(); then the carrier gets `data-outcome` and, after
+  // a release, the decided files, and PICKER_DONE carries the handles to keep (null where the
+  // file is a new copy) or the picker's error.
+  const PICKER_STARTS = new Set(['desktop', 'documents', 'downloads', 'music', 'pictures', 'videos']);
+  function pickerOptions(json) {
+    const raw = JSON.parse(json ?? 'null');
+    if (raw === null || typeof raw !== 'object') return undefined;
+    const out = {};
+    if (typeof raw.multiple === 'boolean') out.multiple = raw.multiple;
+    if (typeof raw.excludeAcceptAllOption === 'boolean') out.excludeAcceptAllOption = raw.excludeAcceptAllOption;
+    if (typeof raw.id === 'string') out.id = raw.id;
+    if (PICKER_STARTS.has(raw.startIn)) out.startIn = raw.startIn;
+    if (Array.isArray(raw.types)) out.types = raw.types;
+    return out;
+  }
+
+  function onPicker(event) {
     const carrier = event.relatedTarget;
-    if (!isFileInput(carrier) || carrier.isConnected || orphaned()) return;
-    const files = Array.from(carrier.files ?? []);
-    if (!worthHolding(files)) return;
+    if (!isFileInput(carrier) || carrier.isConnected || orphaned() || !active) return;
+    let picked;
+    try {
+      picked = window.showOpenFilePicker(pickerOptions(carrier.getAttribute('data-options')));
+    } catch {
+      return; // the page's own call gets the browser's own error
+    }
     event.preventDefault();
-    hold(files, { path: 'picker', profile: false }, (outcome) => {
-      if (outcome.action !== 'cancel' && outcome.replaced.length > 0) {
-        carrier.files = filesToTransfer(outcome.files).files;
-        carrier.dataset.replaced = outcome.replaced.join(',');
+    const done = (outcome, detail, files = null) => {
+      if (files) carrier.files = filesToTransfer(files).files;
+      carrier.setAttribute('data-outcome', outcome);
+      carrier.dispatchEvent(new CustomEvent(PICKER_DONE, { detail }));
+    };
+    picked.then(async (handles) => {
+      const files = await Promise.all(handles.map((h) => h.getFile()));
+      if (!worthHolding(files)) {
+        done('release', { handles }, files);
+        return;
       }
-      carrier.dataset.outcome = outcome.action;
-      carrier.dispatchEvent(new Event(CARRIER_DONE));
-    });
+      hold(files, { path: 'picker', profile: false }, (outcome) => {
+        if (outcome.action === 'cancel') {
+          done('cancel', null);
+          return;
+        }
+        const kept = handles.map((h, i) => (outcome.replaced.includes(i) ? null : h));
+        done('release', { handles: kept }, outcome.files);
+      });
+    }).catch((err) => done('error', { name: String(err?.name ?? 'AbortError'), message: String(err?.message ?? '') }));
   }
 
   // --- path 4: drag and drop ------------------------------------------------------------------

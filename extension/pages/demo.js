@@ -12,7 +12,7 @@ const GRADE_COLOURS = { very_high: '#d32f2f', high: '#e64a19', medium: '#f9a825'
 const TEMPLATE = [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]];
 // Where people stop telling faces apart (a teaching figure, not one of the engine's thresholds).
 const HUMAN_CHANCE_EYES = 10;
-const CHECK_TIMEOUT_MS = 15000;
+const FRAME_TIMEOUT_MS = 15000;
 
 const params = new URLSearchParams(location.search);
 const engine = init({ module_or_path: new URL('../wasm/before_you_post_bg.wasm', import.meta.url) });
@@ -237,8 +237,7 @@ async function analyse(blob, name) {
 // can be.
 const guard = globalThis.beforeYouPostGuardClient.create({
   url: `guard.html?lang=${pageLanguage()}`,
-  checkTimeoutMs: CHECK_TIMEOUT_MS,
-  frameTimeoutMs: CHECK_TIMEOUT_MS,
+  frameTimeoutMs: FRAME_TIMEOUT_MS,
   notify: () => {}, // the composer's status line says what happened
   mount(frame) {
     frame.title = t('guardFrameTitle');
@@ -249,6 +248,7 @@ const guard = globalThis.beforeYouPostGuardClient.create({
       hide: () => { host.hidden = true; },
       remove: () => frame.remove(),
       connected: () => frame.isConnected,
+      interfered: () => false, // our own page: nothing else draws over it
     };
   },
   async handshake({ frame, port, loaded }) {

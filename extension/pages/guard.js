@@ -20,6 +20,14 @@ const FIX_TIMEOUT_MS = 60_000;
 const WORKER_IDLE_MS = 10_000;
 // A check still running after this shows what is happening, with a Cancel button.
 const PROGRESS_AFTER_MS = 300;
+// A check still running after this also offers to attach the photo unchecked. No clock ends a
+// check: the user decides (a page that loads the machine must not be a way around the check).
+const OFFER_UNCHECKED_AFTER_MS = 8000;
+// A decision counts only once the warning has been plainly visible this long (as browsers'
+// own permission prompts ignore early clicks): a click aimed at the page must not land on it.
+const CLICK_DELAY_MS = 500;
+// Shown but not visible (hidden, covered or faded by the page) this long: the page interferes.
+const UNSEEN_GRACE_MS = 1500;
 
 let port = null;
 
@@ -74,9 +82,72 @@ function onError(msg) {
   };
 }
 
+// --- is the warning seen? ---------------------------------------------------------------------
+// Chromium tells, from inside this frame, whether what we show is painted unobscured and
+// unfaded by anything on the page (IntersectionObserver v2, trackVisibility). Where the engine
+// does not (Firefox), it is whether the frame is laid out on screen at all, and the content
+// script's own checks of the host (content/sensor.js plainlyVisible) do the rest.
+const sight = {
+  tracks: false,
+  since: new Map(), // element -> when it last became visible (null while it is not)
+  unseenSince: null,
+  told: null, // the request we already reported as unseen
+
+  start() {
+    const panels = ['dialog', 'checking'].map((id) => document.getElementById(id));
+    for (const el of panels) this.since.set(el, null);
+    try {
+      const observer = new IntersectionObserver((entries) => {
+        for (const e of entries) {
+          const visible = this.tracks ? e.isVisible === true : e.isIntersecting;
+          if (!visible) this.since.set(e.target, null);
+          else if (this.since.get(e.target) === null) this.since.set(e.target, performance.now());
+        }
+      }, { trackVisibility: true, delay: 100, threshold: [0, 1] });
+      this.tracks = 'isVisible' in IntersectionObserverEntry.prototype;
+      for (const el of panels) observer.observe(el);
+    } catch { /* no observer: decisions still need the delay below */ }
+    setInterval(() => this.monitor(), 100);
+  },
+
+  // The panel the user is looking at, if any.
+  panel() {
+    if (document.getElementById('backdrop').hidden) return null;
+    const checking = document.getElementById('checking');
+    return checking.hidden ? document.getElementById('dialog') : checking;
+  },
+
+  // A decision may be taken now.
+  ok() {
+    const since = this.since.get(this.panel()) ?? null;
+    return since !== null && performance.now() - since >= CLICK_DELAY_MS;
+  },
+
+  monitor() {
+    // For automation (AUTOMATION.md): set while a choice counts.
+    document.body.toggleAttribute('data-accepting', this.ok());
+    const panel = this.panel();
+    const seen = panel && this.since.get(panel) !== null;
+    if (!panel || !port || !current || !shownFor(current) || seen || !this.tracks) {
+      this.unseenSince = null;
+      return;
+    }
+    this.unseenSince ??= performance.now();
+    if (performance.now() - this.unseenSince >= UNSEEN_GRACE_MS && this.told !== current) {
+      this.told = current;
+      port.postMessage({ type: 'unseen', id: current.id });
+    }
+  },
+};
+// The request whose warning or progress panel the content script has shown.
+let shownRequest = null;
+const shownFor = (request) => shownRequest === request;
+sight.start();
+
 // The content script shows our frame; focus can only move in once it is shown.
 let focusWhenShown = null;
 function shown() {
+  shownRequest = current;
   const target = focusWhenShown;
   focusWhenShown = null;
   // The frame becomes visible a moment after the message (it lives in the page's layout):
@@ -171,7 +242,7 @@ async function onRequest(msg) {
 // Checks the photos of `msg` into `results`, then shows, asks and carries out the decision.
 async function decideOn(request, msg, s, results) {
   const photos = msg.files ?? [];
-  progress.after(request, PROGRESS_AFTER_MS);
+  progress.after(request, PROGRESS_AFTER_MS, mayPostOriginal(s));
   try {
     for (const { index, file } of photos) {
       results.push(await check(index, file, s.sensitivity));
@@ -280,10 +351,26 @@ const progress = {
   timer: null,
   request: null,
 
-  after(request, ms) {
+  after(request, ms, mayAttachUnchecked) {
     this.hide(this.request);
     this.request = request;
     this.timer = setTimeout(() => this.show(request), ms);
+    if (mayAttachUnchecked) this.offerTimer = setTimeout(() => this.offer(request), OFFER_UNCHECKED_AFTER_MS);
+  },
+
+  // A long check: the user may attach the photo unchecked (their decision, not a timer's).
+  offer(request) {
+    if (request.aborted || this.request !== request) return;
+    document.getElementById('checking-slow').hidden = false;
+    const unchecked = document.getElementById('checking-unchecked');
+    unchecked.hidden = false;
+    unchecked.onclick = () => {
+      if (!sight.ok() || request.aborted || this.request !== request) return;
+      request.aborted = true;
+      this.hide(request);
+      worker.stop();
+      port.postMessage({ type: 'decision', id: request.id, action: 'release', files: [], notices: [notice('noticeAttachedUnchecked')] });
+    };
   },
 
   show(request) {
@@ -308,6 +395,9 @@ const progress = {
   hide(request) {
     if (!request || this.request !== request) return;
     clearTimeout(this.timer);
+    clearTimeout(this.offerTimer);
+    document.getElementById('checking-slow').hidden = true;
+    document.getElementById('checking-unchecked').hidden = true;
     this.request = null;
     document.removeEventListener('keydown', this.onKey, true);
     if (focusWhenShown === document.getElementById('checking-cancel')) focusWhenShown = null;
@@ -331,8 +421,10 @@ const progress = {
       e.preventDefault();
       progress.cancel(progress.request);
     } else if (e.key === 'Tab') {
-      e.preventDefault(); // one control: focus goes to, and stays on, Cancel
-      document.getElementById('checking-cancel').focus();
+      e.preventDefault(); // focus stays on the panel's buttons
+      const buttons = ['checking-unchecked', 'checking-cancel'].map((id) => document.getElementById(id)).filter((b) => !b.hidden);
+      const i = buttons.indexOf(document.activeElement);
+      buttons[(i + (e.shiftKey ? buttons.length - 1 : 1)) % buttons.length].focus();
     }
   },
 };
@@ -610,6 +702,7 @@ class Dialog {
     this.quietAllowed = !s.locked.includes('quietSites') && Boolean(context.site);
     document.getElementById('quiet-row').hidden = !this.quietAllowed;
     document.getElementById('fix-error').hidden = true;
+    document.getElementById('not-seen').hidden = true;
     document.getElementById('working').hidden = true;
     document.getElementById('photos').inert = false; // a previous copy's wait is over
     this.showButtons(['protect', 'anyway', 'cancel']);
@@ -655,6 +748,13 @@ class Dialog {
 
   pick(choice) {
     if (choice !== 'cancel' && document.getElementById(choice)?.disabled) return;
+    // Cancel always counts (it posts nothing); any other choice only on a warning the user can
+    // plainly see, and not in the first moments after it appeared.
+    if (choice !== 'cancel' && !sight.ok()) {
+      document.getElementById('not-seen').hidden = false;
+      return;
+    }
+    document.getElementById('not-seen').hidden = true;
     if (choice === 'cancel' && this.resolve === null) {
       // Cancel while the copy is being made: stop the work.
       this.cancelled = true;

@@ -183,9 +183,10 @@ export async function firefoxWithExtension() {
   return { server, firefox, close };
 }
 
-// In the guard frame: true once the warning itself is up (not the panel a long check shows).
+// In the guard frame: true once the warning itself is up (not the panel a long check shows)
+// and takes a choice (body[data-accepting]: plainly visible for a moment, AUTOMATION.md).
 export const WARNING_OPEN = "const b = document.getElementById('backdrop'); const d = document.getElementById('dialog');"
-  + ' return b && !b.hidden && !d.hidden ? true : null';
+  + " return b && !b.hidden && !d.hidden && document.body.hasAttribute('data-accepting') ? true : null";
 
 // Waits until the warning is on screen in the guard frame (the page's first frame) and leaves
 // the driver inside that frame.

@@ -20,10 +20,12 @@ export async function guardFrame(page, timeoutMs = 20000) {
     { timeoutMs, what: 'the guard frame' });
 }
 
-// Waits until the warning is on screen and returns the frame that shows it.
+// Waits until the warning is on screen and takes a choice (body[data-accepting]: it has been
+// plainly visible for a moment, AUTOMATION.md), and returns the frame that shows it.
 export async function warningShown(page) {
   const frame = await guardFrame(page);
   await frame.waitForSelector('#dialog', { state: 'visible', timeout: 30000 });
+  await frame.waitForSelector('body[data-accepting]', { state: 'attached', timeout: 10000 });
   return frame;
 }
 
@@ -57,22 +59,36 @@ export async function dropFiles(page, selector, files) {
 }
 
 // Headless Chromium cannot show the native picker: a stand-in returns real handles from the
-// origin-private file system. It is installed before the extension's main-world script, as the
-// browser's own function is. Returns a new page of `context` at `url` whose picker returns `path`.
+// origin-private file system. The extension opens the chooser from its content script's world
+// (content/sensor.js), so the stand-in goes there, through the DevTools protocol, as the
+// browser's own function is there; the page's world keeps its own `showOpenFilePicker`.
+// Returns a new page of `context` at `url` whose picker returns `path`.
 export async function pageWithFakePicker(context, url, path) {
   const page = await context.newPage();
-  await page.addInitScript(({ b64, name }) => {
-    window.showOpenFilePicker = async function nativePickerStandIn() {
+  await page.goto(url);
+  await installPickerStandIn(page, path);
+  return page;
+}
+
+// Installs the stand-in picker in the extension's isolated world of the page's main frame.
+export async function installPickerStandIn(page, path) {
+  const cdp = await page.context().newCDPSession(page);
+  const contexts = [];
+  cdp.on('Runtime.executionContextCreated', ({ context: c }) => contexts.push(c));
+  await cdp.send('Runtime.enable');
+  const world = await waitFor(() => contexts.find((c) => c.auxData?.type === 'isolated'
+    && c.auxData?.isDefault === false && !c.name.startsWith('__playwright') && c.name !== '') ?? null,
+  { what: "the extension's content-script world" });
+  const standIn = `window.showOpenFilePicker = async function nativePickerStandIn() {
       const dir = await navigator.storage.getDirectory();
-      const handle = await dir.getFileHandle(name, { create: true });
+      const handle = await dir.getFileHandle(${JSON.stringify(basename(path))}, { create: true });
       const w = await handle.createWritable();
-      await w.write(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+      await w.write(Uint8Array.from(atob(${JSON.stringify(readFileSync(path).toString('base64'))}), (c) => c.charCodeAt(0)));
       await w.close();
       return [handle];
-    };
-  }, { b64: readFileSync(path).toString('base64'), name: basename(path) });
-  await page.goto(url);
-  return page;
+    };`;
+  await cdp.send('Runtime.evaluate', { expression: standIn, contextId: world.id });
+  await cdp.detach();
 }
 
 // Puts the image at `path` on the clipboard, then types in `selector` and pastes with Ctrl+V.
