@@ -225,7 +225,8 @@ fn rotation(d: &[u8], at: usize) -> Option<u16> {
 fn trak(d: &[u8], b: Range<usize>, cx: &mut Ctx) -> Result<(), ErrorCode> {
     let mut handler = None;
     let mut tk = None;
-    let mut entry: Option<([u8; 4], Option<(u16, u16)>)> = None;
+    // The first sample entry: its four-cc and, for a visual entry, its coded size.
+    let mut entry: Option<SampleEntry> = None;
     let mut timed_location = false;
     for c in children(d, b) {
         let c = c?;
@@ -301,6 +302,8 @@ fn trak(d: &[u8], b: Range<usize>, cx: &mut Ctx) -> Result<(), ErrorCode> {
     }
     Ok(())
 }
+
+type SampleEntry = ([u8; 4], Option<(u16, u16)>);
 
 /// A QuickTime user-data string (16-bit length, 16-bit language, text) or an iTunes-style item
 /// (a `data` box).
@@ -391,10 +394,11 @@ fn xmp_location(x: &[u8]) -> Option<Location> {
     let coord = |name: &str| -> Option<f64> {
         let v = xmp::simple_prop(x, name)?;
         let v = v.trim();
-        let (num, hemi) = v.split_at(v.len().checked_sub(1)?);
+        let hemi = v.chars().last()?;
+        let num = &v[..v.len() - hemi.len_utf8()];
         let sign = match hemi {
-            "N" | "E" | "n" | "e" => 1.0,
-            "S" | "W" | "s" | "w" => -1.0,
+            'N' | 'E' | 'n' | 'e' => 1.0,
+            'S' | 'W' | 's' | 'w' => -1.0,
             _ => return v.parse::<f64>().ok(),
         };
         let mut parts = num.split(',').map(|p| p.trim().parse::<f64>());
@@ -523,4 +527,33 @@ pub(crate) fn apply(regions: &mut [Region], actions: &[Action]) -> Result<(), Er
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xmp_coordinates() {
+        let x = br#"<rdf:Description exif:GPSLatitude="48,51.504N" exif:GPSLongitude='2,17,40.2W'/>"#;
+        let l = xmp_location(x).unwrap();
+        assert!((l.latitude - 48.8584).abs() < 1e-6 && (l.longitude + 2.2945).abs() < 1e-6, "{l:?}");
+        // A multi-byte last character (found by fuzzing: split inside it).
+        assert!(xmp_location("<exif:GPSLatitude>48,5\u{e9}</exif:GPSLatitude>".as_bytes()).is_none());
+        assert!(xmp_location(b"<exif:GPSLatitude>48.5</exif:GPSLatitude><exif:GPSLongitude>-2.25</exif:GPSLongitude>").is_some());
+    }
+
+    #[test]
+    fn sniffs_videos_not_heif() {
+        let ftyp = |major: &[u8], compat: &[u8]| [&(16 + compat.len() as u32).to_be_bytes()[..], b"ftyp", major, &[0, 0, 0, 0], compat].concat();
+        assert_eq!(sniff(&ftyp(b"isom", b"isomiso2avc1mp41")), Some(Format::Mp4));
+        assert_eq!(sniff(&ftyp(b"qt  ", b"qt  ")), Some(Format::Mov));
+        assert_eq!(sniff(&ftyp(b"3gp5", b"3gp5isom")), Some(Format::Mp4));
+        assert_eq!(sniff(&ftyp(b"heic", b"mif1heic")), None);
+        assert_eq!(sniff(&ftyp(b"avif", b"avifmif1miaf")), None);
+        assert_eq!(sniff(&ftyp(b"crx ", b"crx isom")), None);
+        assert_eq!(sniff(&ftyp(b"M4A ", b"M4A mp42isom")), Some(Format::Mp4));
+        assert_eq!(sniff(b"\0\0\0\x08wide\0\0\0\x10mdat"), Some(Format::Mov));
+        assert_eq!(sniff(b"\0\0\0\x04wide"), None);
+    }
 }

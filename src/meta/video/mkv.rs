@@ -60,9 +60,12 @@ fn read_size(d: &[u8], at: usize) -> Result<Option<(Option<u64>, usize)>, ErrorC
     Ok(Some(((v != (1u64 << (7 * len)) - 1).then_some(v), len)))
 }
 
+/// An element header: (id, content, next element's offset, size known).
+pub(crate) type Header = (u32, Range<u64>, u64, bool);
+
 /// The header of the element at file offset `pos` from the bytes `w` that start there, inside
-/// a parent ending at `end`: (id, content, next element's offset, size known).
-pub(crate) fn child_header(w: &[u8], pos: u64, end: u64) -> Result<Option<(u32, Range<u64>, u64, bool)>, ErrorCode> {
+/// a parent ending at `end`.
+pub(crate) fn child_header(w: &[u8], pos: u64, end: u64) -> Result<Option<Header>, ErrorCode> {
     let Some((id, il)) = read_id(w, 0)? else { return Ok(None) };
     let Some((size, sl)) = read_size(w, il)? else { return Ok(None) };
     let start = pos + (il + sl) as u64;
