@@ -102,6 +102,8 @@ pub struct VideoReader {
     segment: Range<u64>,
     walked_to: u64,
     probed: Vec<u64>,
+    /// File ranges of the regions read or queued, which never overlap.
+    kept_ranges: Vec<Range<u64>>,
     has_moov: bool,
 }
 
@@ -124,6 +126,7 @@ impl VideoReader {
             segment: 0..0,
             walked_to: 0,
             probed: Vec::new(),
+            kept_ranges: Vec::new(),
             has_moov: false,
         })
     }
@@ -221,9 +224,8 @@ impl VideoReader {
         if self.kept > MAX_METADATA {
             return Err(ErrorCode::MetadataTooLarge);
         }
-        if offset.checked_add(len).map_or(true, |e| e > self.file_size) {
-            return Err(ErrorCode::CorruptFile);
-        }
+        let end = offset.checked_add(len).filter(|&e| e <= self.file_size).ok_or(ErrorCode::CorruptFile)?;
+        self.kept_ranges.push(offset..end);
         self.queue.push_back(Task::Read { offset, len, kind });
         Ok(())
     }
@@ -303,7 +305,9 @@ impl VideoReader {
             Task::Probe { offset, id } => {
                 // A SeekHead entry that points at something else is ignored.
                 if let Some((kind, content, _, known)) = mkv::child_header(w, offset, self.segment.end).ok().flatten() {
-                    if kind == id {
+                    // Elements the walk or another entry already reached are not read twice.
+                    let overlaps = self.kept_ranges.iter().any(|r| r.start < content.end.max(offset + 1) && offset < r.end);
+                    if kind == id && !overlaps {
                         if !known {
                             return Err(ErrorCode::CorruptFile);
                         }
@@ -356,7 +360,11 @@ impl VideoReader {
             Ok((after, _)) if !after.has_location => {}
             _ => return Err(ErrorCode::StripUnsupported),
         }
-        Ok(diff(&self.regions, &edited))
+        let edits = diff(&self.regions, &edited);
+        if edits.windows(2).any(|p| p[0].offset + p[0].bytes.len() as u64 > p[1].offset) {
+            return Err(ErrorCode::StripUnsupported);
+        }
+        Ok(edits)
     }
 }
 
@@ -372,9 +380,13 @@ pub(crate) struct Action {
 pub(crate) enum Removal {
     /// ISO BMFF: the whole box becomes `free`, its payload zeroed.
     FreeBox,
-    /// ISO BMFF: a QuickTime key name, renamed to `removed___...`.
+    /// ISO BMFF: a QuickTime key name, renamed to `removed___...` (same length). With
+    /// [`Removal::Zero`] on its values: the key no longer says "location", so no reader takes
+    /// the zeroed value for a place (an empty ISO 6709 string could read as 0,0), and the
+    /// coordinates are gone. The `ilst` item itself stays: its type is the key's index, and a
+    /// `free` box there would be an index past the end of `keys`.
     RenameKey,
-    /// Zero the bytes (a QuickTime key's value payload).
+    /// Zero the bytes (a QuickTime key's value payload, after its type and locale).
     Zero,
     /// An XMP packet: location properties blanked with spaces.
     Xmp,
