@@ -7,10 +7,11 @@
 //
 // Protocol over the MessagePort (every message an object with `type`):
 //   client -> guard: check { id, files: [{ index, file }], context }, shown { id }, abort { id },
-//                    ping { seq }
+//                    ping { seq }, seen { seq, ok } (the answer to confirm)
 //   guard -> client: ready, pong { seq }, verdict { id, warn, auto, fixing, notices },
 //                    show { id }, hide { id }, fixing { id }, decision { id, action, files, notices },
-//                    unseen { id } (the warning cannot be seen: the page hides or covers it)
+//                    unseen { id } (the warning cannot be seen: the page hides or covers it),
+//                    confirm { id, seq } (a choice was made: is the warning still plainly visible?)
 (() => {
   'use strict';
   if (globalThis.beforeYouPostGuardClient) return;
@@ -147,6 +148,11 @@
       onMessage(msg) {
         if (msg?.type === 'pong') {
           if (msg.seq === this.ping.seq) this.ping.answered = true;
+          return;
+        }
+        // Before a choice counts: is the warning still plainly visible at this moment?
+        if (msg?.type === 'confirm') {
+          this.port?.postMessage({ type: 'seen', seq: msg.seq, ok: !this.interfered() });
           return;
         }
         const p = this.pending.get(msg?.id);

@@ -67,6 +67,7 @@ window.addEventListener('message', async (event) => {
     // The heartbeat: answered at once, whatever else is going on (the work runs in a worker).
     if (data?.type === 'ping') port.postMessage({ type: 'pong', seq: data.seq });
     else if (data?.type === 'shown') shown();
+    else if (data?.type === 'seen') sight.answered(data.seq, data.ok);
     else if (data?.type === 'abort') abort(data.id);
     else if (data?.type === 'check') onRequest(data).catch(onError(data));
   };
@@ -115,6 +116,26 @@ const sight = {
     if (document.getElementById('backdrop').hidden) return null;
     const checking = document.getElementById('checking');
     return checking.hidden ? document.getElementById('dialog') : checking;
+  },
+
+  // Asks the content script whether the page has left the warning alone this very moment (its
+  // host where it was put, styled as it was, on top): a page that hides or fades it just before
+  // a click is caught before the click counts. Resolves to true or false, false after 1 s.
+  confirm() {
+    if (!port || !current) return Promise.resolve(false);
+    const seq = ++this.seq;
+    return new Promise((resolve) => {
+      this.waiting.set(seq, resolve);
+      setTimeout(() => this.answered(seq, false), 1000);
+      port.postMessage({ type: 'confirm', id: current.id, seq });
+    });
+  },
+  seq: 0,
+  waiting: new Map(),
+  answered(seq, ok) {
+    const resolve = this.waiting.get(seq);
+    this.waiting.delete(seq);
+    resolve?.(ok === true);
   },
 
   // A decision may be taken now.
@@ -364,8 +385,8 @@ const progress = {
     document.getElementById('checking-slow').hidden = false;
     const unchecked = document.getElementById('checking-unchecked');
     unchecked.hidden = false;
-    unchecked.onclick = () => {
-      if (!sight.ok() || request.aborted || this.request !== request) return;
+    unchecked.onclick = async () => {
+      if (!sight.ok() || !(await sight.confirm()) || request.aborted || this.request !== request) return;
       request.aborted = true;
       this.hide(request);
       worker.stop();
@@ -750,10 +771,19 @@ class Dialog {
     if (choice !== 'cancel' && document.getElementById(choice)?.disabled) return;
     // Cancel always counts (it posts nothing); any other choice only on a warning the user can
     // plainly see, and not in the first moments after it appeared.
-    if (choice !== 'cancel' && !sight.ok()) {
-      document.getElementById('not-seen').hidden = false;
+    if (choice === 'cancel') {
+      this.settle(choice);
       return;
     }
+    const notSeen = () => { document.getElementById('not-seen').hidden = false; };
+    if (!sight.ok()) {
+      notSeen();
+      return;
+    }
+    sight.confirm().then((seen) => (seen ? this.settle(choice) : notSeen()));
+  }
+
+  settle(choice) {
     document.getElementById('not-seen').hidden = true;
     if (choice === 'cancel' && this.resolve === null) {
       // Cancel while the copy is being made: stop the work.

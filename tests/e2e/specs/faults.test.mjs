@@ -1,6 +1,7 @@
 // Faults during a hold, injected on purpose into the real extension build: a protected copy that
-// cannot be made, a guard frame that crashes, navigates away or is removed by the page after the
-// verdict, a service worker stopped during the handshake, and a page that makes frames register
+// cannot be made, a guard frame that crashes or navigates away after the verdict (our faults:
+// the original goes through with a notice), a page that removes, hides, fades, covers or makes
+// inert the warning (the page's fault: nothing goes through, the pick is withdrawn), a service worker stopped during the handshake, and a page that makes frames register
 // guard nonces a thousand times. None may post unprotected bytes after a fix was chosen, leave
 // the overlay or the upload stuck, or break the next pick.
 // Test-side injection only: the fix is broken by the test driver from inside the guard frame
@@ -181,6 +182,11 @@ async function rawSession(p) {
       await cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', key, code, windowsVirtualKeyCode: key === 'Escape' ? 27 : 13 });
     },
     notices: () => noticesIn(cdp),
+    async click(x, y) {
+      for (const type of ['mousePressed', 'mouseReleased']) {
+        await cdp.send('Input.dispatchMouseEvent', { type, x, y, button: 'left', clickCount: 1 });
+      }
+    },
   };
 }
 
@@ -195,9 +201,6 @@ const KILLS = {
   },
   navigated: async (frame) => {
     await frame.evaluate(() => location.replace('about:blank')).catch(() => {});
-  },
-  'removed by the page': async (frame, raw) => {
-    await raw.evaluate(`for (const el of [...document.documentElement.children]) if (!['HEAD', 'BODY'].includes(el.tagName)) el.remove()`);
   },
 };
 
@@ -368,6 +371,66 @@ test('1,000 page-triggered warm-ups leave at most 8 handshake nonces in storage.
   assertUploaded(server, [FACE]);
 });
 
+// --- the page interferes with the warning ----------------------------------------------------------
+// A page-caused fault must never be a way around the user's decision: the pick is withdrawn
+// (nothing is posted, a notice says the site interfered) and the next pick is checked normally.
+// The page reaches the host element (not the frame inside its closed shadow root).
+const HOSTS = `[...document.documentElement.children].filter((el) => !['HEAD', 'BODY'].includes(el.tagName))`;
+const INTERFERENCES = {
+  'removes the host': `${HOSTS}.forEach((el) => el.remove())`,
+  'hides the host (display: none)': `${HOSTS}.forEach((el) => el.style.setProperty('display', 'none', 'important'))`,
+  'makes the host transparent (opacity: 0)': `${HOSTS}.forEach((el) => el.style.setProperty('opacity', '0', 'important'))`,
+  'moves the host off screen': `${HOSTS}.forEach((el) => el.style.setProperty('left', '-10000px', 'important'))`,
+  'makes the host inert': `${HOSTS}.forEach((el) => { el.inert = true; })`,
+  'closes the host dialog': `${HOSTS}.forEach((el) => el.close?.())`,
+  'fades the whole page (html opacity)': `document.documentElement.style.setProperty('opacity', '0.02', 'important')`,
+  'covers it with its own top-layer element that lets clicks through': `(() => {
+    const cover = document.createElement('div');
+    cover.popover = 'manual';
+    cover.style.cssText = 'position:fixed;inset:0;width:100vw;height:100vh;margin:0;border:0;background:#fff;pointer-events:none';
+    cover.textContent = 'Nothing to see here';
+    document.body.append(cover);
+    cover.showPopover();
+  })()`,
+};
+
+for (const [how, script] of Object.entries(INTERFERENCES)) {
+  test(`the page ${how} while the warning is up: nothing posted, a notice, the next pick checked`, { timeout: 60000 }, async () => {
+    await openComposer();
+    const raw = await rawSession(page);
+    const frame = await pickFace();
+    const anyway = await frame.locator('#anyway').boundingBox();
+    await raw.evaluate(script);
+    // A click aimed at where "Attach original" was: it must not count.
+    await raw.click(anyway.x + anyway.width / 2, anyway.y + anyway.height / 2);
+    await within(4000, async () => (await raw.released()) === 1, 'the pick to be withdrawn');
+    assert.deepEqual(server.uploads(), [], 'the page got the photo by interfering');
+    await within(5000, async () => (await raw.notices()).some((t) => /interfered/.test(t)), 'the notice');
+    await page.waitForTimeout(1500);
+    assert.deepEqual(server.uploads(), [], 'the page got the photo by interfering');
+    // Undo what the page did to its own <html>, then the next pick gets a fresh warning.
+    await raw.evaluate(`document.documentElement.style.removeProperty('opacity'); document.querySelectorAll('[popover]').forEach((el) => el.remove())`);
+    await nextPickWarns(raw, CAMERA, 1);
+    await raw.cdp.detach().catch(() => {});
+  });
+}
+
+test('a click in the first moments after the warning appears does not count', async () => {
+  await openComposer();
+  await chooseFiles(page, () => page.click('#photo'), [FACE]);
+  const frame = await guardFrame(page);
+  await frame.waitForSelector('#anyway', { state: 'visible', timeout: 30000 });
+  await frame.click('#anyway'); // as soon as it is there
+  await page.waitForTimeout(1500);
+  assert.deepEqual(server.uploads(), [], 'an early click posted the photo');
+  assert.ok(await frame.isVisible('#not-seen'), 'the warning says to look again');
+  await frame.waitForSelector('body[data-accepting]', { state: 'attached' });
+  await frame.click('#anyway');
+  await waitUploaded(1);
+  assertUploaded(server, [FACE]);
+});
+
+
 // Last: in headless Chromium an extension loaded from the command line does not come back after
 // runtime.reload(), so this spec leaves the browser without it.
 test('extension reloaded while the warning is up: overlay gone within 2 s, original released with a notice, the page not stuck', async () => {
@@ -383,3 +446,4 @@ test('extension reloaded while the warning is up: overlay gone within 2 s, origi
   assertUploaded(server, [CAMERA]);
   await raw.cdp.detach().catch(() => {});
 });
+
