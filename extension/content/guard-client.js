@@ -6,10 +6,11 @@
 // pages with a <script> tag; it defines globalThis.beforeYouPostGuardClient.
 //
 // Protocol over the MessagePort (every message an object with `type`):
-//   client -> guard: check { id, files: [{ index, file }], context }, shown { id }, abort { id },
+//   client -> guard: check { id, files: [{ index, file, kind }], context }, shown { id }, abort { id },
 //                    ping { seq }, seen { seq, ok } (the answer to confirm)
 //   guard -> client: ready, pong { seq }, verdict { id, warn, auto, fixing, notices },
-//                    show { id }, hide { id }, fixing { id }, decision { id, action, files, notices },
+//                    show { id }, hide { id }, fixing { id }, decision { id, action, files, notices }
+//                    (files: [{ index, file }] or, for a video, [{ index, edits: [{ offset, bytes }] }]),
 //                    unseen { id } (the warning cannot be seen: the page hides or covers it),
 //                    confirm { id, seq } (a choice was made: is the warning still plainly visible?)
 (() => {
@@ -32,14 +33,38 @@
   //   copy(file, original)  the File the caller hands on for a protected copy (default: as is)
   //   activeElement()  where focus goes back after the warning (default: document.activeElement)
   //   orphaned()       true once this script's extension is gone (after an update)
-  // Which files go to the guard: those the browser calls images, or unnamed types with an image
-  // name (HEIC often comes without a type). The engine then reads each file's own bytes to tell
-  // what it really is (meta::sniff); SVG is a document, not a photo.
+  // Which files go to the guard: those the browser calls images or videos, or unnamed types with
+  // an image or video name (HEIC often comes without a type). The engine then reads each file's
+  // own bytes to tell what it really is (meta::sniff); SVG is a document, not a photo.
   const IMAGE_EXT = /\.(jpe?g|jfif|pjpeg|png|apng|webp|gif|avif|heic|heif|tiff?|bmp)$/i;
+  const VIDEO_EXT = /\.(mp4|mov|m4v|webm|mkv|3gp)$/i;
+  const unnamed = (file) => file.type === '' || file.type === 'application/octet-stream';
   function isImage(file) {
     if (file.type === 'image/svg+xml') return false;
     if (file.type.startsWith('image/')) return true;
-    return (file.type === '' || file.type === 'application/octet-stream') && IMAGE_EXT.test(file.name);
+    return unnamed(file) && IMAGE_EXT.test(file.name);
+  }
+  function isVideo(file) {
+    return file.type.startsWith('video/') || (unnamed(file) && VIDEO_EXT.test(file.name));
+  }
+  // 'image', 'video', or null for a file that is neither (it travels untouched).
+  const kindOf = (file) => (isImage(file) ? 'image' : isVideo(file) ? 'video' : null);
+
+  // A copy of `original` with `edits` ([{ offset, bytes }]: same-size byte runs from the engine
+  // that remove a video's location) laid over it, made of slices of the original and the edits'
+  // bytes: a big video is never read into memory here. Throws on an edit that does not fit.
+  function spliced(original, edits) {
+    const parts = [];
+    let at = 0;
+    for (const { offset, bytes } of [...edits].sort((a, b) => a.offset - b.offset)) {
+      if (!Number.isSafeInteger(offset) || !ArrayBuffer.isView(bytes) || offset < at || offset + bytes.byteLength > original.size) {
+        throw new Error('an edit does not fit the file');
+      }
+      parts.push(original.slice(at, offset), new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice());
+      at = offset + bytes.byteLength;
+    }
+    parts.push(original.slice(at));
+    return new File(parts, original.name, { type: original.type, lastModified: original.lastModified });
   }
 
   function create(options) {
@@ -184,7 +209,8 @@
       },
     };
 
-    // Asks the guard about `images` ([{ index, file }] of `files`); resolves to { action:
+    // Asks the guard about `images` ([{ index, file, kind }] of `files`: the photos and videos);
+    // resolves to { action:
     // 'release' | 'cancel', files, replaced, notices }, or rejects with { notice } (the caller
     // fails open). The heartbeat runs for the whole hold: if the guard dies at any point (our
     // fault: a crash, an update) the overlay goes at once, and the originals go through (the
@@ -284,9 +310,12 @@
               const out = files.slice();
               const replaced = [];
               if (msg.action === 'release') {
-                for (const { index, file } of msg.files ?? []) {
-                  if (!(file instanceof Blob) || !images.some((im) => im.index === index)) continue;
-                  out[index] = await copy(file, files[index]);
+                for (const { index, file, edits } of msg.files ?? []) {
+                  if (!images.some((im) => im.index === index)) continue;
+                  // A video without its location: the original with the engine's edits laid over.
+                  if (Array.isArray(edits)) out[index] = spliced(files[index], edits);
+                  else if (file instanceof Blob) out[index] = await copy(file, files[index]);
+                  else continue;
                   replaced.push(index);
                 }
               }
@@ -311,5 +340,5 @@
     };
   }
 
-  globalThis.beforeYouPostGuardClient = Object.freeze({ create, isImage, HEARTBEAT_MS, HEARTBEAT_GRACE_MS });
+  globalThis.beforeYouPostGuardClient = Object.freeze({ create, isImage, isVideo, kindOf, HEARTBEAT_MS, HEARTBEAT_GRACE_MS });
 })();

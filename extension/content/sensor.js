@@ -1,5 +1,5 @@
 // Content script on the supported social networks (document_start, every frame, isolated
-// world). A thin sensor: it notices photos being picked, dropped or pasted, holds the event
+// world). A thin sensor: it notices photos and videos being picked, dropped or pasted, holds the event
 // so the page gets nothing yet, and asks the guard (an extension page in a closed shadow root,
 // where the wasm engine runs) what to do. Then it gives the page exactly what was decided.
 // Never WebAssembly here: strict page CSPs block it in content scripts.
@@ -84,9 +84,9 @@
   settings.watch((s) => {
     active = settings.siteOn(s, location.hostname) && !settings.quiet(s, location.hostname);
   });
-  const worthHolding = (files) => active && files.some(isImage);
+  const worthHolding = (files) => active && files.some((file) => kindOf(file) !== null);
 
-  const { isImage } = globalThis.beforeYouPostGuardClient;
+  const { kindOf } = globalThis.beforeYouPostGuardClient;
 
   // --- reaching into shadow trees (open or closed) -------------------------------------------
   function shadowOf(el) {
@@ -337,7 +337,8 @@
   // Asks the guard; resolves to { action: 'release' | 'cancel', files, replaced }, or rejects
   // (hold() fails open).
   function decide(files, context) {
-    const images = files.map((file, index) => ({ index, file })).filter(({ file }) => isImage(file));
+    // Photos and videos are checked; other files travel with them untouched, in their place.
+    const images = files.map((file, index) => ({ index, file, kind: kindOf(file) })).filter(({ kind }) => kind !== null);
     return guard.decide(files, images, {
       site: location.hostname,
       audience: adapter.audience(),

@@ -226,9 +226,9 @@ const worker = {
 };
 
 // --- checking ---------------------------------------------------------------------------------
-async function check(index, file, sensitivity) {
-  const { result } = await worker.run({ op: 'check', file, sensitivity });
-  return { index, file, ...result };
+async function check(index, file, kind, sensitivity) {
+  const { result } = await worker.run({ op: 'check', file, kind, sensitivity });
+  return { index, file, kind: result.kind ?? 'image', ...result };
 }
 
 // A notice for the content script to show, already in the language of the settings.
@@ -265,8 +265,8 @@ async function decideOn(request, msg, s, results) {
   const photos = msg.files ?? [];
   progress.after(request, PROGRESS_AFTER_MS, mayPostOriginal(s));
   try {
-    for (const { index, file } of photos) {
-      results.push(await check(index, file, s.sensitivity));
+    for (const { index, file, kind } of photos) {
+      results.push(await check(index, file, kind, s.sensitivity));
       progress.set(results.length, photos.length);
     }
   } finally {
