@@ -163,6 +163,15 @@ async function siteStatus(message) {
   return { supported: true, origin, listed, enabled: enabled && granted };
 }
 
+// The sensor, into a page whose scripts have already run: marked as late first, so it takes no
+// private link the page could offer (content/sensor.js atStart).
+async function injectSensorLate(target) {
+  try {
+    await api.scripting.executeScript({ target, func: () => { globalThis.beforeYouPostLateInjection = true; } });
+    await api.scripting.executeScript({ target, files: SENSOR.js });
+  } catch { /* a tab we may not script (closed, or a browser page) */ }
+}
+
 async function enableSite(message) {
   const origin = webOrigin(message.origin);
   if (!origin) return { error: 'bad_origin' };
@@ -179,8 +188,7 @@ async function enableSite(message) {
   // link being set up), so until the tab reloads, detached inputs and showOpenFilePicker() there
   // are not held (AUTOMATION.md).
   if (Number.isInteger(message.tabId)) {
-    const target = { tabId: message.tabId, allFrames: true };
-    await api.scripting.executeScript({ target, files: SENSOR.js }).catch(() => {});
+    await injectSensorLate({ tabId: message.tabId, allFrames: true });
   }
   return { ok: true, origin };
 }
@@ -226,7 +234,7 @@ api.runtime.onInstalled.addListener(async ({ reason }) => {
   const enabled = [...(await registeredOrigins())].map((origin) => `${origin}/*`);
   const tabs = await api.tabs.query({ url: [...new Set([...listed, ...enabled])] }).catch(() => []);
   for (const tab of tabs) {
-    api.scripting.executeScript({ target: { tabId: tab.id, allFrames: true }, files: SENSOR.js }).catch(() => {});
+    injectSensorLate({ tabId: tab.id, allFrames: true });
   }
 });
 

@@ -50,7 +50,16 @@
   const GUARD_URL = api.runtime.getURL('pages/guard.html');
   const EXTENSION_ORIGIN = GUARD_URL.slice(0, GUARD_URL.indexOf('/', GUARD_URL.indexOf('//') + 2));
 
-  globalThis.beforeYouPostSensor = Object.freeze({ orphaned });
+  // `watch`: another frame's sensor hands over a detached input of this document (see
+  // onWatchInput). Reachable only from this extension's content scripts, never from the page.
+  globalThis.beforeYouPostSensor = Object.freeze({
+    orphaned,
+    watch: (input) => {
+      if (!isFileInput(input) || orphaned()) return;
+      watchInput(input);
+      warm();
+    },
+  });
 
   // --- the private link with main-world.js ----------------------------------------------------
   // main-world.js hands over a node that is never attached to the document: events dispatched
@@ -58,9 +67,10 @@
   // unseen. Whichever script runs second completes the link; the first offer is the only one
   // taken, and both run before any page script.
   // Only a sensor that starts at document_start, before any page script, takes the link: one
-  // injected later (after an update, or when a site is enabled from the toolbar) would take
-  // whatever the page offers, so it holds only the paths it sees itself (input, drop, paste).
-  const atStart = document.readyState === 'loading' && document.scripts.length === 0;
+  // injected later (after an update, or when a site is enabled from the toolbar; the background
+  // marks those) would take whatever the page offers, so it holds only the paths it sees itself
+  // (input, drop, paste).
+  const atStart = globalThis.beforeYouPostLateInjection !== true;
   let link = null;
   const onLink = (event) => {
     if (link || !atStart || !(event.relatedTarget instanceof Node)) return;
@@ -125,7 +135,10 @@
     return fallback() ?? first;
   }
 
-  const isFileInput = (el) => el instanceof HTMLInputElement && el.type === 'file';
+  // Not `instanceof`: an input of another frame's document, handed over by that frame's sensor,
+  // has that frame's prototypes.
+  const isFileInput = (el) => el?.nodeType === Node.ELEMENT_NODE && el.namespaceURI === 'http://www.w3.org/1999/xhtml'
+    && el.localName === 'input' && el.type === 'file';
   const fileKey = (files) => Array.from(files, (f) => `${f.name}:${f.size}:${f.lastModified}`).join('|');
   // What each input showed the page before the current pick: while a pick is held, and after a
   // cancel, the input shows exactly that again, so the page cannot read the held photo from
@@ -410,13 +423,22 @@
   listen(window, 'input', onFileEvent);
   listen(window, 'change', onFileEvent);
 
-  // main-world.js tells us (over the private link) about inputs opened while detached.
+  // main-world.js tells us (over the private link) about inputs opened while detached. An input
+  // of another document of this page (opened through this frame's prototypes) is held by that
+  // document's sensor, so the warning shows where the page is, not in this (maybe hidden) frame.
   function onWatchInput(event) {
     const input = event.relatedTarget;
-    if (isFileInput(input) && !orphaned()) {
-      watchInput(input);
-      warm();
+    if (!isFileInput(input) || orphaned()) return;
+    let owner = null;
+    try {
+      owner = input.ownerDocument?.defaultView?.beforeYouPostSensor ?? null;
+    } catch { /* another origin */ }
+    if (owner && owner !== globalThis.beforeYouPostSensor && typeof owner.watch === 'function') {
+      owner.watch(input);
+      return;
     }
+    watchInput(input);
+    warm();
   }
 
   // --- path 3: showOpenFilePicker (through main-world.js, over the private link) -------------

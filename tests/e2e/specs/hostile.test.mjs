@@ -4,10 +4,12 @@
 // And a page that forges the extension's events, or change/drop/paste events, never opens the
 // warning, never touches the counts, and reads nothing about the user's settings.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, afterEach, before, test } from 'node:test';
 
 import { chromiumWithExtension } from '../lib/chromium.mjs';
+import { waitFor } from '../lib/common.mjs';
 import {
   FACE, chooseFiles, dropFiles, guardFrame, pageWithFakePicker, pasteImage, warningShown,
 } from '../lib/hold.mjs';
@@ -177,4 +179,166 @@ test('the guard frame is reachable only through its closed shadow root', async (
     .map((el) => ({ shadow: el.shadowRoot, frames: el.querySelectorAll('iframe').length })));
   assert.ok(visible.length >= 1);
   for (const v of visible) assert.deepEqual(v, { shadow: null, frames: 0 });
+});
+
+// --- a page that hooks built-ins after the extension started ------------------------------------
+// fixtures/hooks.js replaces Function.prototype.call/apply/bind, Reflect.apply, array iteration
+// and methods, Promise.prototype.then, a `then` getter on Object.prototype, EventTarget methods,
+// Object.defineProperty, input.files, DataTransfer, FileList, URL, FileReader and Blob methods,
+// and notes every file, handle or hand-over node that passes through them.
+async function hookedPage(path) {
+  if (path.picker) page = await pageWithFakePicker(browser.context, server.url(path.url), FACE);
+  else {
+    page = await browser.context.newPage();
+    await page.goto(server.url(path.url));
+  }
+  // The paste path's clipboard is filled before the hooks (the test's own writing is no leak).
+  if (path.clipboard) {
+    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: page.url() });
+    await page.evaluate(async (b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      await navigator.clipboard.write([new ClipboardItem({ 'image/png': new Blob([bytes], { type: 'image/png' }) })]);
+    }, readFileSync(FACE).toString('base64'));
+  }
+  await page.addScriptTag({ url: server.url('/hooks.js') });
+  assert.equal(await page.evaluate(() => window.__hooks?.hooked), true);
+}
+const hookedSaw = () => page.evaluate(() => JSON.parse(JSON.stringify(window.__hooks.seen)));
+
+const HOOKED_PATHS = {
+  ...PATHS,
+  paste: {
+    url: '/composers/paste.html',
+    clipboard: true,
+    act: async () => {
+      await page.click('#editor');
+      await page.keyboard.type('Look at this ');
+      await page.keyboard.press('Control+V');
+    },
+  },
+};
+for (const [name, path] of Object.entries(HOOKED_PATHS)) {
+  test(`page with hooked built-ins, ${name}: nothing of the held photo passes through its hooks before the decision`, async () => {
+    await hookedPage(path);
+    await path.act();
+    const frame = await warningShown(page);
+    await page.waitForTimeout(300);
+    assert.deepEqual(await hookedSaw(), [], 'the hooks saw the held photo, a handle or the private link');
+    await frame.click('#cancel');
+    await released(1);
+    await page.waitForTimeout(500);
+    assert.deepEqual(await hookedSaw(), [], 'the hooks saw the photo after cancel');
+    assert.deepEqual(server.uploads(), []);
+  });
+}
+
+test('page with hooked built-ins, showOpenFilePicker then "attach protected copy": the page only ever gets the masked copy', async () => {
+  await hookedPage(PATHS.showOpenFilePicker);
+  await PATHS.showOpenFilePicker.act();
+  const frame = await warningShown(page);
+  assert.deepEqual(await hookedSaw(), []);
+  await frame.click('#protect');
+  await page.waitForSelector('html[data-upload-status="uploaded 1"]', { timeout: 30000 });
+  const original = readFileSync(FACE);
+  assert.notEqual(server.uploads()[0].sha256, createHash('sha256').update(original).digest('hex'), 'the original was posted');
+  const seen = await hookedSaw();
+  assert.ok(seen.length > 0, 'the page read its (protected) file through its handle');
+  assert.ok(seen.every((s) => s.size !== original.length), `the page saw the original: ${JSON.stringify(seen)}`);
+});
+
+// --- every way a file chooser opens is held -----------------------------------------------------
+const OPENERS = {
+  'HTMLElement.prototype.click.call(input)': 'proto',
+  'input.dispatchEvent(new MouseEvent("click"))': 'event',
+  "another frame's HTMLElement.prototype.click": 'realm',
+  "another frame's HTMLInputElement.prototype.showPicker": 'realm-picker',
+};
+for (const [how, open] of Object.entries(OPENERS)) {
+  test(`detached input opened by ${how}: held, the warning shows, cancel posts nothing`, async () => {
+    page = await browser.context.newPage();
+    await page.goto(server.url(`/composers/detached.html?open=${open}`));
+    await chooseFiles(page, () => page.click('#add'), [FACE]);
+    const frame = await warningShown(page);
+    assert.deepEqual(server.uploads(), []);
+    await frame.click('#cancel');
+    await released(1);
+    await page.waitForTimeout(500);
+    assert.deepEqual(server.uploads(), []);
+  });
+}
+
+for (const kind of ['blank', 'srcdoc', 'javascript']) {
+  const framed = () => page.frameLocator('#composer');
+  const openFramed = async () => {
+    page = await browser.context.newPage();
+    await page.goto(server.url(`/composers/frames.html?kind=${kind}`));
+    await page.waitForSelector(`html[data-frame-ready="${kind}"]`);
+  };
+  test(`input inside a ${kind} child frame: held, then "attach original" posts the original`, async () => {
+    await openFramed();
+    await chooseFiles(page, () => framed().locator('#photo').click(), [FACE]);
+    const frame = await warningShown(page);
+    assert.deepEqual(server.uploads(), []);
+    await frame.click('#anyway');
+    await waitFor(() => (server.uploads().length === 1 ? true : null), { what: 'the upload' });
+    assert.equal(server.uploads()[0].sha256, createHash('sha256').update(readFileSync(FACE)).digest('hex'));
+  });
+  test(`drop into a ${kind} child frame: held, cancel posts nothing`, async () => {
+    await openFramed();
+    const box = await framed().locator('#zone').boundingBox();
+    const cdp = await page.context().newCDPSession(page);
+    const data = { items: [], files: [FACE], dragOperationsMask: 1 };
+    const at = { x: box.x + box.width / 2, y: box.y + box.height / 2, data };
+    for (const type of ['dragEnter', 'dragOver', 'drop']) await cdp.send('Input.dispatchDragEvent', { type, ...at });
+    await cdp.detach();
+    const frame = await warningShown(page);
+    await frame.click('#cancel');
+    await frameReleased();
+    assert.deepEqual(server.uploads(), []);
+  });
+}
+
+// The child frame's document, not the top one, hears the extension's held/released events.
+async function frameReleased() {
+  const child = page.frames().find((f) => f.parentFrame() === page.mainFrame() && !f.url().includes('/pages/guard.html'));
+  await waitFor(async () => ((await child.evaluate(() => window.__released ?? 0)) >= 1 ? true : null), { what: 'the release in the frame' });
+  await page.waitForTimeout(500);
+}
+
+test('paste into an about:blank child frame editor: held, cancel posts nothing', async () => {
+  page = await browser.context.newPage();
+  await page.goto(server.url('/composers/frames.html?kind=blank'));
+  await page.waitForSelector('html[data-frame-ready="blank"]');
+  await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: page.url() });
+  await page.evaluate(async (b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    await navigator.clipboard.write([new ClipboardItem({ 'image/png': new Blob([bytes], { type: 'image/png' }) })]);
+  }, readFileSync(FACE).toString('base64'));
+  await page.frameLocator('#composer').locator('#editor').click();
+  await page.keyboard.press('Control+V');
+  const frame = await warningShown(page);
+  await frame.click('#cancel');
+  await frameReleased();
+  assert.deepEqual(server.uploads(), []);
+});
+
+// --- the wrappers look native -----------------------------------------------------------------
+test("the extension's wrapped built-ins read as native code, as on a page without it", async () => {
+  const SOURCES = `(() => {
+    const src = (f) => Function.prototype.toString.call(f);
+    return {
+      click: src(HTMLElement.prototype.click), showPicker: src(HTMLInputElement.prototype.showPicker),
+      dispatchEvent: src(EventTarget.prototype.dispatchEvent), picker: src(window.showOpenFilePicker),
+      toString: src(Function.prototype.toString), toStringOfToString: Function.prototype.toString.toString(),
+      names: [HTMLElement.prototype.click.name, EventTarget.prototype.dispatchEvent.length, window.showOpenFilePicker.name],
+      own: Object.getOwnPropertyNames(HTMLInputElement.prototype).includes('click'),
+    };
+  })()`;
+  page = await browser.context.newPage();
+  await page.goto(server.url('/composers/instant.html'));
+  const listed = await page.evaluate(SOURCES);
+  await page.goto(`http://localhost:${server.port}/composers/instant.html`); // not a listed site
+  const bare = await page.evaluate(SOURCES);
+  assert.deepEqual(listed, bare);
+  assert.match(listed.click, /\[native code\]/);
 });
