@@ -23,6 +23,8 @@ const STORE_SUFFIX = { chromium: 'chrome', firefox: 'firefox' };
 
 // Of wasm-pack's output only these ship (not package.json, .d.ts, README or .gitignore).
 const WASM_FILES = ['before_you_post.js', 'before_you_post_bg.wasm'];
+// Copied by .ci/build from the pinned npm package (wasm-pack.toml [vendor]), unmodified.
+const VENDOR_FILES = ['mediabunny.mjs', 'mediabunny-LICENSE.txt'];
 
 // Test-only additions. The key is the public half of a throwaway RSA key: it only fixes the
 // unpacked test build's id (TEST_EXTENSION_ID), and it never ships.
@@ -47,11 +49,12 @@ function writeJson(path, value) {
 }
 
 function checkSource() {
-  const missing = WASM_FILES.filter((f) => !existsSync(join(SOURCE, 'wasm', f)));
+  const missing = [...WASM_FILES.map((f) => `wasm/${f}`), ...VENDOR_FILES.map((f) => `vendor/${f}`)]
+    .filter((f) => !existsSync(join(SOURCE, f)));
   if (missing.length > 0) {
     throw new AssembleError(
-      `missing build output ${missing.map((f) => `extension/wasm/${f}`).join(', ')}: ` +
-        'run `bash .ci/build` first (it builds the crate into extension/wasm/).',
+      `missing build output ${missing.map((f) => `extension/${f}`).join(', ')}: ` +
+        'run `bash .ci/build` first (it builds the crate into extension/wasm/ and copies the demuxer into extension/vendor/).',
     );
   }
   const manifest = withSites(readJson(join(SOURCE, 'manifest.json')), siteTable());
@@ -132,6 +135,7 @@ function shipsFile(src) {
   if (rel === '') return true;
   const parts = rel.split(sep);
   if (parts[0] === 'wasm' && parts.length > 1) return WASM_FILES.includes(parts[1]);
+  if (parts[0] === 'vendor' && parts.length > 1) return VENDOR_FILES.includes(parts[1]);
   if (rel === 'sites.json') return false; // shipped as content/sites.js
   return !strayFile(parts.join('/'));
 }

@@ -69,7 +69,12 @@ pub struct Verdict {
 /// Whether a face counts towards a warning: a confident detection, graded medium or above, or
 /// any size with [`Sensitivity::AnyFace`].
 pub fn counts(face: &FaceReport, policy: &Policy) -> bool {
-    face.score >= WARN_SCORE && (face.grade >= Grade::Medium || policy.sensitivity == Sensitivity::AnyFace)
+    counts_graded(face.score, face.grade, policy)
+}
+
+/// [`counts`] for a face known by its detector score and grade alone (a video frame's).
+pub fn counts_graded(score: f32, grade: Grade, policy: &Policy) -> bool {
+    score >= WARN_SCORE && (grade >= Grade::Medium || policy.sensitivity == Sensitivity::AnyFace)
 }
 
 /// Whether a face is ticked for masking when the warning opens: every confident detection,

@@ -7,10 +7,10 @@
 //! below ~15 px. The thresholds are a design choice, not a standard.
 
 use crate::detect::Detection;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Recognisability, lowest first (so grades compare with `<`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Grade {
     /// Too small or too hidden for reliable matching today.

@@ -12,6 +12,7 @@ pub mod grade;
 pub mod mask;
 pub mod meta;
 pub mod raster;
+pub mod video_check;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -330,3 +330,60 @@ impl JsVideoReader {
         Ok(out)
     }
 }
+
+/// The times (seconds) to sample a video whose first frame is at `first` and whose last ends at
+/// `end` ([`crate::video_check::sample_times`]): one a second for two minutes, then evenly
+/// spaced, the last frame too, 150 at most.
+#[wasm_bindgen(js_name = videoSampleTimes)]
+pub fn video_sample_times(first: f64, end: f64) -> Vec<f64> {
+    crate::video_check::sample_times(first, end)
+}
+
+/// The size (`{ width, height }`) to look at a video frame of `width` x `height` at: the size
+/// it is published at, within the detector's budget ([`crate::video_check::frame_size`]).
+#[wasm_bindgen(js_name = videoFrameSize)]
+pub fn video_frame_size(width: u32, height: u32) -> Result<JsValue, JsValue> {
+    let (width, height) = crate::video_check::frame_size(width, height);
+    to_js(&Size { width, height })
+}
+
+/// The faces of a video, frame by frame, and its verdict ([`crate::video_check::VideoTally`]):
+///
+/// ```js
+/// const tally = new VideoFrames({ policy: { sensitivity } });
+/// const { keep, drop } = tally.addFrame(time, analysis); // analysis from analyzePixels
+/// // keep this frame's thumbnail if `keep`; let go of those kept at the times in `drop`
+/// const video = tally.verdict(hasLocation, facesChecked, framesComplete, width, height);
+/// ```
+#[wasm_bindgen(js_name = VideoFrames)]
+pub struct JsVideoFrames {
+    inner: crate::video_check::VideoTally,
+}
+
+#[wasm_bindgen(js_class = VideoFrames)]
+impl JsVideoFrames {
+    /// `options` as for `analyzeRgba` (only `policy` is read).
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> Result<JsVideoFrames, JsValue> {
+        let opts = analyze_options(options)?;
+        Ok(JsVideoFrames { inner: crate::video_check::VideoTally::new(opts.policy) })
+    }
+
+    /// Records the frame at `time` (seconds from the first frame) with its `analysis` (what
+    /// `analyzePixels` returned for it); returns `{ keep, drop: [times] }`.
+    #[wasm_bindgen(js_name = addFrame)]
+    pub fn add_frame(&mut self, time: f64, analysis: JsValue) -> Result<JsValue, JsValue> {
+        let a: crate::video_check::FrameAnalysis = serde_wasm_bindgen::from_value(analysis).map_err(|_| throw(ErrorCode::BadOptions))?;
+        if !time.is_finite() {
+            return Err(throw(ErrorCode::BadOptions));
+        }
+        to_js(&self.inner.add(time, &a.faces))
+    }
+
+    /// The video's analysis, shaped like a photo's (`width`, `height`, `faces` (empty),
+    /// `verdict`, `faces_checked`) plus `frames_complete`, `frames_sampled`, `faces_seen`, `kept`
+    /// (times of the kept frames) and `spans` (`[{ start, end, grade }]`).
+    pub fn verdict(&self, has_location: bool, faces_checked: bool, frames_complete: bool, width: u32, height: u32) -> Result<JsValue, JsValue> {
+        to_js(&self.inner.verdict(has_location, faces_checked, frames_complete, width, height))
+    }
+}

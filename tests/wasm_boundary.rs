@@ -4,7 +4,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use before_you_post::wasm::{
-    analyze_pixels, analyze_rgba, detection_size, engine_info, inspect_file, mask_face_in_region, mask_faces, masked_boxes, strip_location, JsVideoReader, Pixels,
+    analyze_pixels, analyze_rgba, detection_size, engine_info, inspect_file, mask_face_in_region, mask_faces, masked_boxes, strip_location, video_frame_size, video_sample_times, JsVideoFrames, JsVideoReader,
+    Pixels,
 };
 use js_sys::{Array, Reflect};
 use wasm_bindgen::JsValue;
@@ -105,6 +106,35 @@ fn a_video_is_read_through_windows_and_its_location_edited_out() {
     let err = JsVideoReader::new(0.0).err().unwrap();
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("empty_file"));
     let err = JsVideoReader::new(-1.0).err().unwrap();
+    assert_eq!(get(&err, "code").as_string().as_deref(), Some("bad_options"));
+}
+
+#[wasm_bindgen_test]
+fn a_videos_frames_are_tallied_from_their_analyses_and_decided_in_the_engine() {
+    assert_eq!(video_sample_times(0.0, 3.0), vec![0.0, 1.0, 2.0, 3.0]);
+    assert_eq!(get(&video_frame_size(3840, 2160).unwrap(), "width").as_f64(), Some(1920.0));
+    let img = image::load_from_memory(include_bytes!("fixtures/photos/astronaut.png")).unwrap().to_rgba8();
+    let face = analyze_rgba(img.as_raw(), img.width(), img.height(), JsValue::UNDEFINED).unwrap();
+    let empty = analyze_rgba(&vec![90u8; 64 * 64 * 4], 64, 64, JsValue::UNDEFINED).unwrap();
+    let mut tally = JsVideoFrames::new(JsValue::UNDEFINED).unwrap();
+    // The first frame stands for the video until a face is found; then it gives way.
+    assert_eq!(get(&tally.add_frame(0.0, empty.clone()).unwrap(), "keep").as_bool(), Some(true));
+    let k = tally.add_frame(1.0, face).unwrap();
+    assert_eq!(get(&k, "keep").as_bool(), Some(true));
+    assert_eq!(Array::from(&get(&k, "drop")).get(0).as_f64(), Some(0.0));
+    tally.add_frame(2.0, empty).unwrap();
+    let v = tally.verdict(true, true, true, 512, 512).unwrap();
+    let verdict = get(&v, "verdict");
+    assert_eq!(get(&verdict, "warn").as_bool(), Some(true));
+    assert_eq!(get(&verdict, "counted_faces").as_f64(), Some(1.0));
+    let reasons: Vec<String> = Array::from(&get(&verdict, "reasons")).iter().filter_map(|r| r.as_string()).collect();
+    assert_eq!(reasons, vec!["recognisable_face", "location"]);
+    assert_eq!(Array::from(&get(&v, "faces")).length(), 0);
+    assert_eq!(get(&v, "frames_sampled").as_f64(), Some(3.0));
+    let span = Array::from(&get(&v, "spans")).get(0);
+    assert_eq!((get(&span, "start").as_f64(), get(&span, "end").as_f64()), (Some(1.0), Some(1.0)));
+    assert_eq!(get(&span, "grade").as_string().as_deref(), Some("high"));
+    let err = tally.add_frame(3.0, JsValue::from_str("not an analysis")).err().unwrap();
     assert_eq!(get(&err, "code").as_string().as_deref(), Some("bad_options"));
 }
 

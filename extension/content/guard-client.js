@@ -10,7 +10,7 @@
 //                    ping { seq }, seen { seq, ok } (the answer to confirm)
 //   guard -> client: ready, pong { seq }, verdict { id, warn, auto, fixing, notices },
 //                    show { id }, hide { id }, fixing { id }, decision { id, action, files, notices }
-//                    (files: [{ index, file }] or, for a video, [{ index, edits: [{ offset, bytes }] }]),
+//                    (files: [{ index, file }] or, for a video, [{ index, edits: [{ offset, bytes: Blob }] }]),
 //                    unseen { id } (the warning cannot be seen: the page hides or covers it),
 //                    confirm { id, seq } (a choice was made: is the warning still plainly visible?)
 (() => {
@@ -50,18 +50,20 @@
   // 'image', 'video', or null for a file that is neither (it travels untouched).
   const kindOf = (file) => (isImage(file) ? 'image' : isVideo(file) ? 'video' : null);
 
-  // A copy of `original` with `edits` ([{ offset, bytes }]: same-size byte runs from the engine
-  // that remove a video's location) laid over it, made of slices of the original and the edits'
-  // bytes: a big video is never read into memory here. Throws on an edit that does not fit.
-  function spliced(original, edits) {
+  // A copy of `original` with `edits` ([{ offset, bytes }]: same-size runs of bytes, as Blobs,
+  // from the engine, that remove a video's location) laid over it, made of slices of the original
+  // and the edits' own bytes (read here, as ownCopy does: Firefox refuses the page objects that
+  // belong to the extension): a big video is never read into memory. Throws on an edit that
+  // does not fit.
+  async function spliced(original, edits) {
     const parts = [];
     let at = 0;
     for (const { offset, bytes } of [...edits].sort((a, b) => a.offset - b.offset)) {
-      if (!Number.isSafeInteger(offset) || !ArrayBuffer.isView(bytes) || offset < at || offset + bytes.byteLength > original.size) {
+      if (!Number.isSafeInteger(offset) || !(bytes instanceof Blob) || offset < at || offset + bytes.size > original.size) {
         throw new Error('an edit does not fit the file');
       }
-      parts.push(original.slice(at, offset), new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice());
-      at = offset + bytes.byteLength;
+      parts.push(original.slice(at, offset), new Uint8Array(await bytes.arrayBuffer()));
+      at = offset + bytes.size;
     }
     parts.push(original.slice(at));
     return new File(parts, original.name, { type: original.type, lastModified: original.lastModified });
@@ -313,7 +315,7 @@
                 for (const { index, file, edits } of msg.files ?? []) {
                   if (!images.some((im) => im.index === index)) continue;
                   // A video without its location: the original with the engine's edits laid over.
-                  if (Array.isArray(edits)) out[index] = spliced(files[index], edits);
+                  if (Array.isArray(edits)) out[index] = await spliced(files[index], edits);
                   else if (file instanceof Blob) out[index] = await copy(file, files[index]);
                   else continue;
                   replaced.push(index);

@@ -2,9 +2,11 @@
 // decode, the detector, masking, removing the location) runs here, off the guard's main thread,
 // so the warning stays responsive, the guard keeps answering the content script's heartbeat,
 // and the guard can stop the work by terminating this worker (Squoosh's pattern).
-// Messages: { job, op: 'check' | 'fix' | 'maskPreview', ... } in, { job, ok, ... } out (see guard.js, worker).
+// Messages: { job, op: 'check' | 'fix' | 'videoEdits' | 'maskPreview', ... } in, { job, ok, ... }
+// out, and { job, progress } (0 to 1) while a video is checked (see guard.js, worker).
 import init, * as engine from '../wasm/before_you_post.js';
 import { decodeForDetection } from './decode.js';
+import { checkVideo, videoLocationEdits } from './video-check.js';
 
 const ready = init({ module_or_path: new URL('../wasm/before_you_post_bg.wasm', import.meta.url) });
 
@@ -41,8 +43,8 @@ const codeOf = (err, fallback) => (typeof err?.code === 'string' ? err.code : fa
 // broken file comes back with `error` set (the content script then fails open), except that a
 // location found in a file whose pixels the browser cannot decode still warns (analysis without
 // faces, `faces_checked` false), so it can be removed.
-async function check({ file, sensitivity }) {
-  const result = { meta: null, analysis: null, error: null, thumb: null, expanded: [] };
+async function check({ file, sensitivity }, progress) {
+  const result = { kind: 'image', meta: null, analysis: null, error: null, thumb: null, expanded: [] };
   const options = (hasLocation) => ({ has_location: hasLocation, policy: { sensitivity } });
   let bytes;
   try {
@@ -54,6 +56,10 @@ async function check({ file, sensitivity }) {
   } catch (err) {
     result.error = codeOf(err, 'read_failed');
     return result;
+  }
+  // A video under a photo's name or type (small enough to be read whole): checked as a video.
+  if (result.meta?.mime?.startsWith('video/')) {
+    return (await checkVideo({ engine, analyzeOnce, file, sensitivity, progress })) ?? result;
   }
   const hasLocation = Boolean(result.meta?.has_location);
   let decoded;
@@ -150,8 +156,17 @@ self.onmessage = async ({ data }) => {
   try {
     await ready;
     if (op === 'check') {
-      const result = await check(data);
-      self.postMessage({ job, ok: true, result }, result.thumb ? [result.thumb] : []);
+      const progress = (done) => self.postMessage({ job, progress: done });
+      // A video is checked as a video unless its bytes say it is not one (then as a photo).
+      const result = (data.kind === 'video' ? await checkVideo({ engine, analyzeOnce, file: data.file, sensitivity: data.sensitivity, progress }) : null)
+        ?? await check(data, progress);
+      const thumbs = [result.thumb, ...(result.frames ?? []).map((f) => f.thumb)].filter(Boolean);
+      self.postMessage({ job, ok: true, result }, thumbs);
+    } else if (op === 'videoEdits') {
+      // The location removed from a video: same-size edits the guard client lays over the
+      // original, each edit's bytes as a Blob (which a content script can read in Firefox).
+      const edits = (await videoLocationEdits(engine, data.file)).map(({ offset, bytes }) => ({ offset, bytes: new Blob([bytes]) }));
+      self.postMessage({ job, ok: true, edits });
     } else if (op === 'fix') {
       self.postMessage({ job, ok: true, blob: await fix(data) });
     } else if (op === 'maskPreview') {

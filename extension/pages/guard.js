@@ -192,7 +192,8 @@ const worker = {
   nextJob: 1,
   idleTimer: null,
 
-  run(request) {
+  // `onProgress(fraction)` hears how far a long job (a video's frames) has got.
+  run(request, onProgress = null) {
     clearTimeout(this.idleTimer);
     if (!this.instance) {
       this.instance = new Worker(new URL('check-worker.js', import.meta.url), { type: 'module' });
@@ -201,7 +202,7 @@ const worker = {
     }
     const job = this.nextJob++;
     return new Promise((resolve, reject) => {
-      this.jobs.set(job, { resolve, reject });
+      this.jobs.set(job, { resolve, reject, onProgress });
       this.instance.postMessage({ ...request, job });
     });
   },
@@ -209,6 +210,10 @@ const worker = {
   settle(data) {
     const pending = this.jobs.get(data?.job);
     if (!pending) return;
+    if (typeof data.progress === 'number') {
+      pending.onProgress?.(data.progress);
+      return;
+    }
     this.jobs.delete(data.job);
     if (data.ok) pending.resolve(data);
     else pending.reject(Object.assign(new Error(data.message ?? data.error), { code: data.error }));
@@ -226,13 +231,17 @@ const worker = {
 };
 
 // --- checking ---------------------------------------------------------------------------------
-async function check(index, file, kind, sensitivity) {
-  const { result } = await worker.run({ op: 'check', file, kind, sensitivity });
-  return { index, file, kind: result.kind ?? 'image', ...result };
+async function check(index, file, kind, sensitivity, onProgress) {
+  const { result } = await worker.run({ op: 'check', file, kind, sensitivity }, onProgress);
+  return { index, file, ...result };
 }
 
 // A notice for the content script to show, already in the language of the settings.
 const notice = (key) => ({ key, text: t(key) });
+
+// Why videos went through unchecked: their metadata was too large to read, or the check failed.
+const uncheckedVideoNotice = (videos) =>
+  (videos.some((r) => r.error === 'metadata_too_large') ? 'error_metadata_too_large' : 'noticeUncheckedVideo');
 
 // The request being decided: abort() ends it (the content script has given up on it).
 let current = null;
@@ -256,7 +265,10 @@ async function onRequest(msg) {
     await decideOn(request, msg, s, results);
   } finally {
     // The previews' bitmaps (up to 680 px each) go now, not whenever the collector runs.
-    for (const r of results) r.thumb?.close?.();
+    for (const r of results) {
+      r.thumb?.close?.();
+      for (const frame of r.frames ?? []) frame.thumb?.close?.();
+    }
   }
 }
 
@@ -266,20 +278,24 @@ async function decideOn(request, msg, s, results) {
   progress.after(request, PROGRESS_AFTER_MS, mayPostOriginal(s));
   try {
     for (const { index, file, kind } of photos) {
-      results.push(await check(index, file, kind, s.sensitivity));
+      // A video's frames move the bar within its share.
+      const within = (fraction) => progress.set(results.length + fraction, photos.length, true);
+      results.push(await check(index, file, kind, s.sensitivity, within));
       progress.set(results.length, photos.length);
     }
   } finally {
     progress.hide(request);
   }
   if (request.aborted) return;
-  const notices = results.some((r) => r.error && !r.analysis?.verdict.warn) ? [notice('noticeUnchecked')] : [];
+  const unchecked = results.filter((r) => r.error && !r.analysis?.verdict.warn);
+  const notices = unchecked.length === 0 ? []
+    : [notice(unchecked.every((r) => r.kind === 'video') ? uncheckedVideoNotice(unchecked) : 'noticeUnchecked')];
   const warned = results.filter((r) => r.analysis?.verdict.warn);
   const send = (message) => port.postMessage({ id: msg.id, ...message });
   if (warned.length === 0) {
     // A quiet sign that the check happened, unless turned off (or something went unchecked).
     if (notices.length === 0 && results.length > 0 && s.checkedNotice === 'on') {
-      const smallFaces = results.some((r) => r.analysis?.faces.length > 0);
+      const smallFaces = results.some((r) => r.analysis?.faces.length > 0 || r.analysis?.faces_seen);
       notices.push(notice(smallFaces ? 'noticeCheckedSmallFaces' : 'noticeChecked'));
     }
     send({ type: 'verdict', warn: false, notices });
@@ -347,8 +363,8 @@ async function fixOrAsk(warned, dialog, send) {
 async function fixAll(warned) {
   const files = [];
   for (const r of warned) {
-    const file = await withTimeout(applyChoice(r), FIX_TIMEOUT_MS);
-    if (file) files.push({ index: r.index, file });
+    const made = await withTimeout(applyChoice(r), FIX_TIMEOUT_MS);
+    if (made) files.push({ index: r.index, ...made });
   }
   return files;
 }
@@ -407,10 +423,11 @@ const progress = {
     port.postMessage({ type: 'show', id: request.id });
   },
 
-  // Done `done` of `total` photos: a determinate bar once there is more than one.
-  set(done, total) {
+  // Done `done` of `total` photos: a determinate bar once there is more than one, or (`within`)
+  // while a video's frames are looked at.
+  set(done, total, within = false) {
     const bar = document.getElementById('checking-progress');
-    if (total > 1) Object.assign(bar, { max: total, value: done });
+    if (total > 1 || within) Object.assign(bar, { max: total, value: done });
   },
 
   hide(request) {
@@ -453,15 +470,23 @@ const progress = {
 // --- fixes ------------------------------------------------------------------------------------
 const boxOf = (face) => ({ x: face.bbox[0], y: face.bbox[1], w: face.bbox[2], h: face.bbox[3] });
 
-// What the user chose for one photo: a new file, or null to keep the original. The bytes are
-// made in the worker; the name, type and date stay the original's.
+// What the user chose for one photo or video: { file } (a new file) or, for a video, { edits }
+// (the location removed by same-size edits the content script lays over the original), or null
+// to keep the original. The bytes are made in the worker; the name, type and date stay the
+// original's.
 async function applyChoice(r) {
+  if (r.kind === 'video') {
+    // Faces in videos are not masked (yet): only the location can be removed.
+    if (!(r.strip && r.meta?.has_location)) return null;
+    const { edits } = await worker.run({ op: 'videoEdits', file: r.file });
+    return { edits };
+  }
   const faces = r.analysis.faces.filter((_, i) => r.selected.has(i)).map((f) => ({ bbox: f.bbox }));
   const strip = r.strip && r.meta?.has_location;
   if (faces.length === 0 && !strip) return null;
   const photo = { width: r.analysis.width, height: r.analysis.height };
   const { blob } = await worker.run({ op: 'fix', file: r.file, faces, strip, meta: r.meta, photo });
-  return new File([blob], r.file.name, { type: r.file.type || blob.type, lastModified: r.file.lastModified });
+  return { file: new File([blob], r.file.name, { type: r.file.type || blob.type, lastModified: r.file.lastModified }) };
 }
 
 // --- the warning ------------------------------------------------------------------------------
