@@ -560,9 +560,11 @@ function metadataList(meta) {
   const rows = metadataRows(meta);
   if (rows.length === 0) return null;
   const dl = el('dl');
+  // A video is filmed, not taken.
+  const video = meta?.mime?.startsWith('video/');
   for (const [key, value] of rows) {
     const where = ['metaLocation', 'metaAltitude'].includes(key);
-    const dt = el('dt', { textContent: t(key) });
+    const dt = el('dt', { textContent: t(video && key === 'metaTime' ? 'metaTimeFilmed' : key) });
     const dd = el('dd', {}, el('span', { textContent: value }));
     if (where) {
       dt.dataset.location = dd.dataset.location = '';
@@ -639,7 +641,106 @@ function syncTicks(r, root) {
   drawPreview(r);
 }
 
-function describe(r, n, forced) {
+// The file's metadata and, when it records a location, the box that removes it. `onStrip()`
+// hears the box change.
+function locationControls(r, li, details, forced, onStrip) {
+  const meta = metadataList(r.meta);
+  if (meta) details.append(meta);
+  if (!r.meta?.has_location) return;
+  const lockedOn = forced.strip && strippable(r);
+  const strip = el('input', { type: 'checkbox', checked: r.strip, disabled: r.meta.can_strip_location === false || lockedOn });
+  strip.dataset.strip = '';
+  // What "remove the location" removes is shown struck through in the list above.
+  const showStrip = () => li.classList.toggle('stripping', Boolean(r.strip));
+  strip.addEventListener('change', () => {
+    r.strip = strip.checked;
+    showStrip();
+    onStrip();
+  });
+  showStrip();
+  details.append(el('label', {}, strip, ` ${t('guardRemoveLocation')}`));
+  if (r.meta.can_strip_location === false) details.append(el('p', { className: 'blocked', textContent: t('guardLocationKept') }));
+  if (lockedOn) details.append(el('p', { className: 'forced', textContent: t('guardForcedByPolicy') }));
+}
+
+// A time in a video as players show it: 0:04, 12:31, 1:02:03; with `tenths`, 0:02.9.
+function clipTime(seconds, tenths = false) {
+  const s = Math.floor(Math.max(0, seconds));
+  const [h, m, sec] = [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60];
+  const two = (x) => String(x).padStart(2, '0');
+  const fraction = tenths ? `.${Math.floor((Math.max(0, seconds) - s) * 10)}` : '';
+  return h > 0 ? `${h}:${two(m)}:${two(sec)}${fraction}` : `${m}:${two(sec)}${fraction}`;
+}
+
+// The engine's runs of frames with a face that counts, as "0:04–0:19 (high risk), 1:02 (medium
+// risk)"; five at most.
+const MAX_SPANS = 5;
+function spansText(spans) {
+  const shown = spans.slice(0, MAX_SPANS).map(({ start, end, grade }) => {
+    const [from, to] = [clipTime(start), clipTime(end)];
+    return `${from === to ? from : `${from}–${to}`} (${t(`grade_${grade}`)})`;
+  });
+  return `${shown.join(', ')}${spans.length > MAX_SPANS ? ', …' : ''}`;
+}
+
+// One kept frame: its thumbnail with the faces outlined in their grade's colour (dashed: a face
+// that does not count) and its time in the clip.
+function frameFigure(frame, tenths) {
+  const canvas = Object.assign(document.createElement('canvas'), { width: frame.thumb.width, height: frame.thumb.height });
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(frame.thumb, 0, 0);
+  const scale = canvas.width / frame.width;
+  ctx.lineWidth = 2;
+  for (const face of frame.faces) {
+    const [x, y, w, h] = face.bbox.map((v) => v * scale);
+    ctx.setLineDash(face.counts ? [] : [4, 3]);
+    ctx.strokeStyle = GRADE_COLOURS[face.grade] ?? '#d32f2f';
+    ctx.strokeRect(x, y, w, h);
+  }
+  const time = clipTime(frame.time, tenths);
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', t('guardVideoFrameLabel', [time]));
+  const figure = el('figure', {}, canvas, el('figcaption', { textContent: time }));
+  figure.dataset.time = String(frame.time);
+  return figure;
+}
+
+// A video in the warning: the frames with the most recognisable faces and their times, when
+// faces were seen, that they cannot be masked, and the location, device and time in the file.
+function describeVideo(r, forced, onStrip) {
+  const a = r.analysis;
+  const li = el('li', { className: 'photo video' });
+  li.dataset.photo = String(r.index);
+  li.dataset.video = '';
+  // Two kept frames within the same second are told apart by their tenths.
+  const seconds = (r.frames ?? []).map((f) => Math.floor(f.time));
+  const tenths = new Set(seconds).size < seconds.length;
+  const frames = el('div', { className: 'video-frames' }, ...(r.frames ?? []).map((f) => frameFigure(f, tenths)));
+  const details = el('div', { className: 'photo-details' });
+  details.append(el('strong', { textContent: r.file.name }));
+  if (!a.faces_checked) {
+    details.append(el('p', { className: 'blocked', textContent: t(a.frames_sampled > 0 ? 'guardVideoPartlyChecked' : 'guardVideoFacesNotChecked') }));
+  }
+  if (a.verdict.warns_for_faces) {
+    const recognisable = a.verdict.reasons.includes('recognisable_face');
+    const found = el('p', { className: 'video-faces' },
+      el('strong', { textContent: t(recognisable ? 'guardVideoFacesAt' : 'guardVideoSmallFacesAt') }), ` ${spansText(a.spans)}`);
+    details.append(found, el('p', { className: 'blocked', textContent: t(`error_${r.meta?.mask_blocker ?? 'video_not_masked'}`) }));
+  }
+  if (a.frames_sampled > 0) {
+    details.append(el('p', { className: 'video-sampled', textContent: plural('guardVideoSampled', a.frames_sampled) }));
+  }
+  if (r.meta?.location_sources?.length > 0) {
+    const where = r.meta.location_sources.map((source) => t(`source_${source}`)).join(', ');
+    details.append(el('p', { className: 'video-source', textContent: t('guardLocationSource', [where]) }));
+  }
+  locationControls(r, li, details, forced, onStrip);
+  li.append(frames, details);
+  return li;
+}
+
+function describe(r, n, forced, onStrip = () => {}) {
+  if (r.kind === 'video') return describeVideo(r, forced, onStrip);
   const li = el('li', { className: 'photo' });
   li.dataset.photo = String(r.index);
   const details = el('div', { className: 'photo-details' });
@@ -666,22 +767,7 @@ function describe(r, n, forced) {
     if (lockedOn) fieldset.append(el('p', { className: 'forced', textContent: t('guardForcedByPolicy') }));
     details.append(fieldset);
   }
-  const meta = metadataList(r.meta);
-  if (meta) details.append(meta);
-  if (r.meta?.has_location) {
-    const lockedOn = forced.strip && strippable(r);
-    const strip = el('input', { type: 'checkbox', checked: r.strip, disabled: r.meta.can_strip_location === false || lockedOn });
-    strip.dataset.strip = '';
-    // What "remove the location" removes is shown struck through in the list above.
-    const showStrip = () => li.classList.toggle('stripping', Boolean(r.strip));
-    strip.addEventListener('change', () => {
-      r.strip = strip.checked;
-      showStrip();
-    });
-    showStrip();
-    details.append(el('label', {}, strip, ` ${t('guardRemoveLocation')}`));
-    if (lockedOn) details.append(el('p', { className: 'forced', textContent: t('guardForcedByPolicy') }));
-  }
+  locationControls(r, li, details, forced, onStrip);
   r.preview.setAttribute('role', 'img');
   r.preview.setAttribute('aria-label', plural('guardPreviewLabel', faces.length, [String(n), String(faces.length)]));
   // Clicking a face on the preview ticks or unticks it.
@@ -715,7 +801,7 @@ const ACTIONS = ['protect', 'anyway', 'cancel', 'retry', 'original'];
 // 'protect', 'anyway' or 'cancel' at first; after failed(), 'retry', 'original' or 'cancel'.
 class Dialog {
   constructor(warned, context, forced, s, request) {
-    Object.assign(this, { warned, context, forced, s, request, rendered: false, resolve: null, cancelled: false });
+    Object.assign(this, { warned, context, forced, s, request, rendered: false, resolve: null, cancelled: false, buttons: [] });
     // "Post the original" is not offered when a policy forces the fix.
     this.mayPostOriginal = mayPostOriginal(s);
   }
@@ -726,7 +812,9 @@ class Dialog {
     // The engine's verdict says which faces count and what the warning is about.
     const faces = warned.reduce((n, r) => n + r.analysis.verdict.counted_faces, 0);
     const aboutFaces = warned.some((r) => r.analysis.verdict.warns_for_faces);
-    const title = context.profile ? 'guardTitleProfile' : aboutFaces ? 'guardTitle' : 'guardTitleLocation';
+    const videosOnly = warned.every((r) => r.kind === 'video');
+    const title = context.profile ? 'guardTitleProfile' : aboutFaces ? 'guardTitle'
+      : videosOnly ? 'guardTitleLocationVideo' : 'guardTitleLocation';
     document.getElementById('dialog-title').textContent = t(title);
     const audience = context.audience === 'restricted' ? t('guardAudienceRestricted') : t('guardAudiencePublic');
     // Only what applies: the face-scraping background for faces, the location's for a
@@ -741,7 +829,7 @@ class Dialog {
     // ?lang= (the demo's mock composer) or the language setting; the browser's otherwise.
     const lang = new URLSearchParams(location.search).get('lang') ?? chosenLanguage();
     document.getElementById('learn-more').href = new URL(`explainer.html${lang ? `?lang=${lang}` : ''}`, location.href).href;
-    document.getElementById('photos').replaceChildren(...warned.map((r, i) => describe(r, i + 1, forced)));
+    document.getElementById('photos').replaceChildren(...warned.map((r, i) => describe(r, i + 1, forced, () => this.protectSays())));
     const quiet = document.getElementById('quiet');
     quiet.checked = false;
     // No "don't ask again" when the policy keeps every site checked, nor in the demo's composer.
@@ -752,14 +840,27 @@ class Dialog {
     document.getElementById('working').hidden = true;
     document.getElementById('photos').inert = false; // a previous copy's wait is over
     this.showButtons(['protect', 'anyway', 'cancel']);
+    this.protectSays();
     document.getElementById('backdrop').hidden = false;
     document.getElementById('dialog-body').scrollTop = 0;
-    focusWhenShown = document.getElementById('protect');
+    const protect = document.getElementById('protect');
+    focusWhenShown = protect.hidden ? document.getElementById('cancel') : protect;
     document.addEventListener('keydown', this.onKey, true);
     this.rendered = true;
   }
 
+  // The protect button says what it does. For videos alone it can only remove the location
+  // (faces in videos are not masked yet): it says so, and is not offered when no location is to
+  // be removed.
+  protectSays() {
+    const protect = document.getElementById('protect');
+    if (!this.warned.every((r) => r.kind === 'video') || !this.buttons.includes('protect')) return;
+    protect.textContent = t('actionRemoveLocation');
+    protect.hidden = !this.warned.some((r) => r.strip && r.meta?.has_location);
+  }
+
   showButtons(visible) {
+    this.buttons = visible;
     for (const id of ACTIONS) {
       const button = document.getElementById(id);
       button.hidden = !visible.includes(id);

@@ -90,15 +90,17 @@ export function plural(key, count, substitutions = [String(count)]) {
   return text === `${key}_${form}` ? t(`${key}_other`, substitutions) : text;
 }
 
-// An EXIF date ("2024:06:21 18:42:05", the camera's local time, no time zone) as people write
-// it in `lang` (the page's language); the raw text when it is not a date.
+// An EXIF date ("2024:06:21 18:42:05", the camera's local time, no time zone) or a video's
+// ("2024-05-01T12:34:56Z", "Z" meaning UTC, said so) as people write it in `lang` (the page's
+// language); the raw text when it is not a date.
 export function captureTime(raw, lang = messageLanguage()) {
-  const m = /^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?/.exec(String(raw ?? ''));
+  const m = /^(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?(Z)?/.exec(String(raw ?? ''));
   if (!m) return String(raw ?? '');
-  const [year, month, day, hour, minute, second] = m.slice(1).map((x) => Number(x ?? 0));
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((x) => Number(x ?? 0));
   const when = new Date(year, month - 1, day, hour, minute, second);
   if (Number.isNaN(when.getTime()) || when.getMonth() !== month - 1) return String(raw);
-  return new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short' }).format(when);
+  const text = new Intl.DateTimeFormat(lang, { dateStyle: 'long', timeStyle: 'short' }).format(when);
+  return m[7] ? `${text} UTC` : text;
 }
 
 export function t(key, substitutions) {

@@ -24,7 +24,10 @@ test('no message says "(s)" or "(e)": counts are worded, not hedged', () => {
 test('every counted message has the plural forms its language needs, for 0, 1, 2 and 13', () => {
   const counted = Object.keys(messages.en).filter((k) => k.endsWith('_other')).map((k) => k.slice(0, -'_other'.length));
   assert.ok(counted.includes('guardSummary') && counted.includes('guardPreviewLabel'), counted.join(', '));
-  const noun = { en: [/\b1 face\b|\b1 photo\b/, /\b(0|2|13) (faces|photos)\b/], fr: [/\b[01] (visage|photo)\b/, /\b(2|13) (visages|photos)\b/] };
+  const noun = {
+    en: [/\b1 (face|photo|frame)\b/, /\b(0|2|13) (faces|photos|frames)\b/],
+    fr: [/\b[01] (visage|photo|image)\b/, /\b(2|13) (visages|photos|images)\b/],
+  };
   for (const lang of LANGS) {
     const rules = new Intl.PluralRules(lang);
     for (const key of counted) {
@@ -42,6 +45,9 @@ test('every counted message has the plural forms its language needs, for 0, 1, 2
 test('camera dates are written as people write them, in English and French', () => {
   assert.equal(captureTime('2024:06:21 18:42:05', 'en'), 'June 21, 2024 at 6:42 PM');
   assert.equal(captureTime('2024:06:21 18:42:05', 'fr'), '21 juin 2024 à 18:42');
+  // A video's times: ISO 8601, "Z" said as UTC (an offset is the local time as written).
+  assert.equal(captureTime('2024-05-01T12:34:56Z', 'en'), 'May 1, 2024 at 12:34 PM UTC');
+  assert.equal(captureTime('2024-05-01T14:34:56+02:00', 'fr'), '1 mai 2024 à 14:34');
   // Not a date: shown as written.
   assert.equal(captureTime('2024:13:40 99:00:00', 'en'), '2024:13:40 99:00:00');
   assert.equal(captureTime('sometime', 'fr'), 'sometime');
