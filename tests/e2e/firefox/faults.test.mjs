@@ -1,7 +1,8 @@
 // Faults during a hold in Firefox ESR (the Chromium twin is specs/faults.test.mjs): a protected
-// copy that cannot be made posts nothing; the guard frame navigated away or removed by the page
-// while the warning is up releases the original with the overlay gone, and the next pick is
-// checked; a HEIC with a location gets the location-only warning and loses its location.
+// copy that cannot be made posts nothing; the guard frame navigated away while the warning is
+// up releases the original with the overlay gone, and the next pick is checked; a page that
+// removes, hides, fades, moves, closes or makes inert the warning gets nothing (the pick is
+// withdrawn with a notice) and the next pick is checked; a HEIC with a location gets the location-only warning and loses its location.
 // Not here, because WebDriver cannot do them in Firefox: crashing the guard's process (no
 // Page.crash), stopping the background (an event page, no ServiceWorker domain), reading
 // storage.session from the test.
@@ -90,10 +91,6 @@ const KILLS = {
     await firefox.execute("location.replace('about:blank')").catch(() => {});
     await top();
   },
-  'removed by the page': async () => {
-    await top();
-    await firefox.execute("for (const el of [...document.documentElement.children]) if (!['HEAD', 'BODY'].includes(el.tagName)) el.remove();");
-  },
 };
 
 for (const [how, kill] of Object.entries(KILLS)) {
@@ -109,6 +106,37 @@ for (const [how, kill] of Object.entries(KILLS)) {
     await waitFor(() => (server.uploads().length === 1 ? true : null), { timeoutMs: 5000, what: 'the original' });
     assert.equal(server.uploads()[0].sha256, sha256(readFileSync(FACE)));
     server.clearUploads();
+    await pick(CAMERA, { fresh: false });
+    await intoWarning(firefox);
+    await click('anyway');
+    await top();
+    await waitFor(() => (server.uploads().length === 1 ? true : null), { what: 'the next upload' });
+    assert.equal(server.uploads()[0].sha256, sha256(readFileSync(CAMERA)));
+  });
+}
+
+// The page interferes with the warning: nothing is posted, the next pick is checked. (Covering it
+// with a page element that lets clicks through is a Chromium spec: Firefox has no
+// trackVisibility, see AUTOMATION.md.)
+const HOSTS = `[...document.documentElement.children].filter((el) => !['HEAD', 'BODY'].includes(el.tagName))`;
+const INTERFERENCES = {
+  'removes the host': `${HOSTS}.forEach((el) => el.remove())`,
+  'hides the host': `${HOSTS}.forEach((el) => el.style.setProperty('display', 'none', 'important'))`,
+  'makes the host transparent': `${HOSTS}.forEach((el) => el.style.setProperty('opacity', '0', 'important'))`,
+  'makes the host inert': `${HOSTS}.forEach((el) => { el.inert = true; })`,
+  'closes the host dialog': `${HOSTS}.forEach((el) => el.close?.())`,
+  'fades the whole page': `document.documentElement.style.setProperty('opacity', '0.02', 'important')`,
+};
+for (const [how, script] of Object.entries(INTERFERENCES)) {
+  test(`firefox: the page ${how} while the warning is up: nothing posted, the pick withdrawn, next pick checked`, { skip }, async () => {
+    await pick(FACE);
+    await intoWarning(firefox);
+    await top();
+    await firefox.execute(script);
+    await waitFor(async () => ((await html('released')) === '1' ? true : null), { timeoutMs: 4000, what: 'the pick to be withdrawn' });
+    await new Promise((ok) => setTimeout(ok, 1500));
+    assert.deepEqual(server.uploads(), [], 'the page got the photo by interfering');
+    await firefox.execute("document.documentElement.style.removeProperty('opacity')");
     await pick(CAMERA, { fresh: false });
     await intoWarning(firefox);
     await click('anyway');
