@@ -11,6 +11,7 @@ import {
   CAMERA, FACE, NO_FACE, assertUploaded, chooseFiles, dropFiles, fileSha, guardFrame, pageWithFakePicker, pasteImage,
   warningShown,
 } from '../lib/hold.mjs';
+import { noticeShown } from '../lib/policy.mjs';
 
 let server;
 let env;
@@ -155,12 +156,21 @@ test('several files with videos and documents: one warning, every file byte for 
   assertUploaded(server, [NO_FACE, VIDEO, FACE, PDF]);
 });
 
-test('only videos and documents: not held at all', async () => {
+test('only documents: not held at all', async () => {
+  await open('/composers/instant.html');
+  await chooseFiles(page, () => page.click('#photo'), [PDF]);
+  await waitUploaded(1);
+  assertUploaded(server, [PDF]);
+  assert.deepEqual(await counts(), { held: 0, released: 0 });
+});
+
+test('a video is held too (issue 27); one that cannot be read goes through unchanged with a notice, in its place', async () => {
   await open('/composers/instant.html');
   await chooseFiles(page, () => page.click('#photo'), [VIDEO, PDF]);
   await waitUploaded(2);
   assertUploaded(server, [VIDEO, PDF]);
-  assert.deepEqual(await counts(), { held: 0, released: 0 });
+  assert.deepEqual(await counts(), { held: 1, released: 1 });
+  await noticeShown(page, /this video could not be checked/);
 });
 
 test('a file the browser cannot decode goes through unchanged, with a notice', async () => {
