@@ -137,6 +137,19 @@ test('firefox: a WebM with a location alone: removed, and the WebM still plays',
   assert.ok(decodesInFull(out));
 });
 
+test('firefox: a clip whose frames cannot be decoded (MPEG-4 Part 2) still warns for its location, faces unchecked', { skip }, async () => {
+  await pickToWarning(clips.undecodable);
+  const text = await dialogText();
+  assert.match(text, /This video records where it was filmed/);
+  assert.match(text, /This video's frames cannot be decoded here, so its faces could not be checked\./);
+  await choose('protect');
+  const [up] = await uploaded(1);
+  const out = join(scratch.dir, 'firefox-received-mpeg4.mp4');
+  writeFileSync(out, up.bytes);
+  assert.deepEqual(locationTags(out), []);
+  assert.ok(decodesInFull(out));
+});
+
 test('firefox: cancel posts nothing', { skip }, async () => {
   await pickToWarning(clips.face);
   await choose('cancel');

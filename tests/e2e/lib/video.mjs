@@ -22,6 +22,7 @@ const H264 = ['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p'];
 //   lateFace  5 s: 4 s of the coffee cup, then 1 s of the astronaut
 //   faceWebm  3 s VP9 WebM of the astronaut
 //   faceLocated  the face clip as a MOV with a location, make, model and date in QuickTime keys
+//   undecodable  the face as MPEG-4 Part 2 (no WebCodecs decoder), with a location in ©xyz
 //   corrupt   the face clip with its moov box (at the end, ffmpeg's default) cut off
 export function makeClips(dir) {
   const clip = (name, args) => {
@@ -42,11 +43,14 @@ export function makeClips(dir) {
   const faceLocated = clip('face-located.mov', ['-loop', '1', '-framerate', '25', '-i', FACE, '-t', '3', '-vf', STILL, ...H264]);
   execFileSync('exiftool', ['-q', '-q', '-overwrite_original', '-Keys:GPSCoordinates=48.8584, 2.2945, 35',
     '-Keys:Make=Apple', '-Keys:Model=iPhone 15', '-Keys:CreationDate=2024:05:01 14:34:56+02:00', faceLocated]);
+  // A codec no browser decodes through WebCodecs (MPEG-4 Part 2), with a location (©xyz).
+  const undecodable = clip('mpeg4-located.mp4', ['-loop', '1', '-framerate', '25', '-i', FACE, '-t', '2', '-vf', STILL, '-c:v', 'mpeg4']);
+  execFileSync('exiftool', ['-q', '-q', '-overwrite_original', '-UserData:GPSCoordinates=48.8584, 2.2945, 35', undecodable]);
   const whole = readFileSync(face);
   const corrupt = join(dir, 'corrupt.mp4');
   const moov = whole.lastIndexOf(Buffer.from('moov'));
   writeFileSync(corrupt, whole.subarray(0, moov > 8 ? moov - 4 : whole.length >> 1));
-  return { face, noFace, lateFace, faceWebm, faceLocated, corrupt };
+  return { face, noFace, lateFace, faceWebm, faceLocated, undecodable, corrupt };
 }
 
 // ffprobe's view of a file's streams and format.

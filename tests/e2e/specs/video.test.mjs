@@ -176,6 +176,20 @@ test('a corrupt clip fails open: passed on unchanged with the notice', async () 
   await noticeShown(page, /this video could not be checked/);
 });
 
+test('a clip whose frames cannot be decoded (MPEG-4 Part 2) still warns for its location; its faces are said to be unchecked', async () => {
+  const { frame } = await pickToWarning([clips.undecodable]);
+  const text = await dialogText(frame);
+  assert.match(text, /This video records where it was filmed/);
+  assert.match(text, /This video's frames cannot be decoded here, so its faces could not be checked\./);
+  assert.doesNotMatch(text, /frames? looked at/);
+  await frame.click('#protect');
+  const [up] = await uploaded(1);
+  const out = join(scratch.dir, 'received-mpeg4.mp4');
+  writeFileSync(out, up.bytes);
+  assert.deepEqual(locationTags(out), []);
+  assert.ok(decodesInFull(out));
+});
+
 test('a VP9 WebM face clip warns too', async () => {
   const { frame, ms } = await pickToWarning([clips.faceWebm]);
   const text = await dialogText(frame);
