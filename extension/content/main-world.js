@@ -56,6 +56,11 @@
   const stringify = JSON.stringify;
   const theDocument = document;
   const theWindow = window;
+  const FunctionProto = Function.prototype;
+  const ElementProto = HTMLElement.prototype;
+  const InputProto = HTMLInputElement.prototype;
+  const TargetProto = EventTarget.prototype;
+  const handleProto = globalThis.FileSystemFileHandle?.prototype ?? null;
 
   // --- wrapped built-ins look native ---------------------------------------------------------
   // Each wrapper is a Proxy of the native function (same name and length), and toString shows
@@ -74,7 +79,7 @@
     });
     return native;
   };
-  replace(Function.prototype, 'toString', (target, self, args) => {
+  replace(FunctionProto, 'toString', (target, self, args) => {
     const source = weakGet(nativeSource, self);
     return source !== undefined ? source : reflectApply(target, self, args);
   });
@@ -113,15 +118,15 @@
   // click() lives on HTMLElement.prototype; showPicker() on HTMLInputElement.prototype; a
   // synthetic click event reaches the input through dispatchEvent. Other frames of the page run
   // this script too (about:blank and srcdoc frames included), so their prototypes are covered.
-  replace(HTMLElement.prototype, 'click', (target, self, args) => {
+  replace(ElementProto, 'click', (target, self, args) => {
     watchDetached(self);
     return reflectApply(target, self, args);
   });
-  replace(HTMLInputElement.prototype, 'showPicker', (target, self, args) => {
+  replace(InputProto, 'showPicker', (target, self, args) => {
     watchDetached(self);
     return reflectApply(target, self, args);
   });
-  replace(EventTarget.prototype, 'dispatchEvent', (target, self, args) => {
+  replace(TargetProto, 'dispatchEvent', (target, self, args) => {
     if (linked && args.length > 0) {
       try {
         if (eventType(args[0]) === 'click') watchDetached(self);
@@ -144,9 +149,8 @@
     queryPermission: { __proto__: null, value: async () => 'granted' },
     requestPermission: { __proto__: null, value: async () => 'granted' },
   });
-  const handleProto = globalThis.FileSystemFileHandle?.prototype ?? null;
 
-  replace(window, 'showOpenFilePicker', (target, self, args) => {
+  replace(theWindow, 'showOpenFilePicker', (target, self, args) => {
     if (!linked) return reflectApply(target, self, args);
     let options;
     try {

@@ -65,10 +65,22 @@ export async function dropFiles(page, selector, files) {
 // Returns a new page of `context` at `url` whose picker returns `path`.
 export async function pageWithFakePicker(context, url, path) {
   const page = await context.newPage();
+  // Also in the page's world, before its scripts, as the browser's own function is there: what
+  // the page calls when the extension does not take the call (and what versions before the
+  // extension opened the chooser itself called).
+  await page.addInitScript(`window.showOpenFilePicker = async function nativePickerStandIn() {${standInBody(path)}};`);
   await page.goto(url);
   await installPickerStandIn(page, path);
   return page;
 }
+
+const standInBody = (path) => `
+      const dir = await navigator.storage.getDirectory();
+      const handle = await dir.getFileHandle(${JSON.stringify(basename(path))}, { create: true });
+      const w = await handle.createWritable();
+      await w.write(Uint8Array.from(atob(${JSON.stringify(readFileSync(path).toString('base64'))}), (c) => c.charCodeAt(0)));
+      await w.close();
+      return [handle];`;
 
 // Installs the stand-in picker in the extension's isolated world of the page's main frame.
 export async function installPickerStandIn(page, path) {
@@ -79,14 +91,7 @@ export async function installPickerStandIn(page, path) {
   const world = await waitFor(() => contexts.find((c) => c.auxData?.type === 'isolated'
     && c.auxData?.isDefault === false && !c.name.startsWith('__playwright') && c.name !== '') ?? null,
   { what: "the extension's content-script world" });
-  const standIn = `window.showOpenFilePicker = async function nativePickerStandIn() {
-      const dir = await navigator.storage.getDirectory();
-      const handle = await dir.getFileHandle(${JSON.stringify(basename(path))}, { create: true });
-      const w = await handle.createWritable();
-      await w.write(Uint8Array.from(atob(${JSON.stringify(readFileSync(path).toString('base64'))}), (c) => c.charCodeAt(0)));
-      await w.close();
-      return [handle];
-    };`;
+  const standIn = `window.showOpenFilePicker = async function nativePickerStandIn() {${standInBody(path)}};`;
   await cdp.send('Runtime.evaluate', { expression: standIn, contextId: world.id });
   await cdp.detach();
 }
