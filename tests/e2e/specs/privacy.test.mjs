@@ -16,7 +16,8 @@
 // Each flow is a step: whatever a witness sees is reported with the step it happened in.
 //
 // The flows: every extension page in English and French; a pick, a drop, a paste and a
-// showOpenFilePicker() pick on fixture composers (protect, post anyway, cancel, no face); the
+// showOpenFilePicker() pick on fixture composers (protect, post anyway, cancel, no face); videos
+// (a face clip, a located clip whose location is removed, a clip without a face); the
 // automatic fixes (always mask, always remove the location); the options page saving; the popup
 // switching a listed site off and on and turning an unlisted site on; the demo with its mock
 // composer; a managed policy applied (a second browser, with a policy file for its own id); the
@@ -41,6 +42,7 @@ import { outsideActivity, readNetLog } from '../lib/netlog.mjs';
 import { noticeShown, ownIdBuild, setChromiumPolicy } from '../lib/policy.mjs';
 import { launchRecordedChromium } from '../lib/recorder.mjs';
 import { CANARY_CHROMIUM_PREFERENCES, canaryChromiumArgs, startSocketCanary } from '../lib/socket-canary.mjs';
+import { makeClips } from '../lib/video.mjs';
 import { startServer } from '../server.mjs';
 
 const PLACE_GPS = join(ROOT, 'tests', 'fixtures', 'meta', 'tagged.jpg'); // no face, GPS
@@ -226,6 +228,24 @@ flow('a face photo picked through showOpenFilePicker(): protect; then cancel', a
   await page.close();
 });
 
+flow('videos picked on a fixture composer: a face clip (attach original, cancel), a located clip (attach without location), a clip without a face', async () => {
+  // Made before the flow's step, by ffmpeg in Node: only what the browser does is recorded.
+  const clips = makeClips(scratch.dir);
+  for (const [clip, button, uploads] of [[clips.face, 'anyway', 1], [clips.face, 'cancel', 0], [clips.faceLocated, 'protect', 1]]) {
+    const page = await openPage(server.url('/composers/instant.html'));
+    await chooseFiles(page, () => page.click('#photo'), [clip]);
+    const frame = await warningShown(page);
+    await frame.click(`#${button}`);
+    if (uploads) await uploaded(page, uploads);
+    else await released(page);
+    await page.close();
+  }
+  const page = await openPage(server.url('/composers/instant.html'));
+  await chooseFiles(page, () => page.click('#photo'), [clips.noFace]);
+  await uploaded(page, 1);
+  await page.close();
+});
+
 flow('automatic fixes from the settings: always mask faces, always remove the location', async () => {
   try {
     await sync({ defaultAction: 'mask' });
@@ -322,6 +342,7 @@ flow('the demo page analyses a sample and a picked photo, and its mock composer 
   const handle = await page.waitForSelector('#guard-host iframe', { state: 'attached' });
   const frame = await handle.contentFrame();
   await frame.waitForSelector('#dialog', { state: 'visible', timeout: 30000 });
+  await frame.waitForSelector('body[data-accepting]', { state: 'attached', timeout: 10000 });
   await frame.click('#protect');
   await page.waitForSelector('#composer[data-state="received"]', { state: 'attached' });
   await page.click('#post-send');
