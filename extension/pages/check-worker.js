@@ -11,6 +11,8 @@ import { checkVideo, videoLocationEdits } from './video-check.js';
 const ready = init({ module_or_path: new URL('../wasm/before_you_post_bg.wasm', import.meta.url) });
 
 const PREVIEW_SIDE = 680;
+// A file sent as a video that no video reader takes is checked as a photo only up to this size.
+const PHOTO_MAX_BYTES = 256 * 1024 * 1024;
 
 const boxOf = (face) => ({ x: face.bbox[0], y: face.bbox[1], w: face.bbox[2], h: face.bbox[3] });
 
@@ -157,9 +159,12 @@ self.onmessage = async ({ data }) => {
     await ready;
     if (op === 'check') {
       const progress = (done) => self.postMessage({ job, progress: done });
-      // A video is checked as a video unless its bytes say it is not one (then as a photo).
-      const result = (data.kind === 'video' ? await checkVideo({ engine, analyzeOnce, file: data.file, sensitivity: data.sensitivity, progress }) : null)
-        ?? await check(data, progress);
+      // A video is checked as a video unless nothing reads it as one: then as a photo (a photo
+      // under a video's name), unless it is too big to be one (it is never read whole).
+      const video = data.kind === 'video' ? await checkVideo({ engine, analyzeOnce, file: data.file, sensitivity: data.sensitivity, progress }) : null;
+      const result = video ?? (data.kind === 'video' && data.file.size > PHOTO_MAX_BYTES
+        ? { kind: 'video', meta: null, analysis: null, error: 'unsupported_format', frames: [] }
+        : await check(data, progress));
       const thumbs = [result.thumb, ...(result.frames ?? []).map((f) => f.thumb)].filter(Boolean);
       self.postMessage({ job, ok: true, result }, thumbs);
     } else if (op === 'videoEdits') {

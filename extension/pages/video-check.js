@@ -101,7 +101,8 @@ async function sampleFrames({ engine, analyzeOnce, file, options, tally, kept, s
 }
 
 // Metadata, frames and the one decision for one video. Resolves to null when the file is not a
-// video after all (the caller checks it as a photo); never rejects otherwise: a video whose
+// video after all, neither the engine nor the demuxer reads it (the caller checks it as a photo,
+// if it is small enough to be one); never rejects otherwise: a video whose
 // metadata or frames cannot be read comes back with `error` set and the verdict on what could
 // be read (a location still warns with the faces "not checked"; nothing found, the caller
 // passes it on with the unchecked notice).
@@ -112,7 +113,6 @@ export async function checkVideo({ engine, analyzeOnce, file, sensitivity, progr
     result.meta = await readWindows(engine, file, (reader) => reader.inspection());
   } catch (err) {
     metaError = typeof err?.code === 'string' ? err.code : 'read_failed';
-    if (metaError === 'unsupported_format') return null;
   }
   const options = { policy: { sensitivity } };
   const tally = new engine.VideoFrames(options);
@@ -125,6 +125,11 @@ export async function checkVideo({ engine, analyzeOnce, file, sensitivity, progr
   } catch (err) {
     frameError = typeof err?.code === 'string' ? err.code : 'decode_failed';
     console.warn('Before You Post: video frames', frameError, String(err?.message ?? err));
+  }
+  if (metaError === 'unsupported_format' && seen.frames === 0) {
+    tally.free();
+    for (const frame of kept.values()) frame.thumb.close();
+    return null;
   }
   try {
     const hasLocation = Boolean(result.meta?.has_location);

@@ -12,7 +12,7 @@ import { after, afterEach, before, test } from 'node:test';
 import { chromiumWithExtension } from '../lib/chromium.mjs';
 import { ROOT, waitFor } from '../lib/common.mjs';
 import {
-  NO_FACE, chooseFiles, dropFiles, guardFrame, pageWithFakePicker, sha256, warningShown,
+  FACE, NO_FACE, chooseFiles, dropFiles, guardFrame, pageWithFakePicker, sha256, warningShown,
 } from '../lib/hold.mjs';
 import { noticeShown } from '../lib/policy.mjs';
 import { VIDEO_FIXTURES, decodesInFull, locationTags, makeClips, probe } from '../lib/video.mjs';
@@ -188,6 +188,15 @@ test('a clip whose frames cannot be decoded (MPEG-4 Part 2) still warns for its 
   writeFileSync(out, up.bytes);
   assert.deepEqual(locationTags(out), []);
   assert.ok(decodesInFull(out));
+});
+
+test('a photo under a video\'s name is checked as the photo it is', async () => {
+  const disguised = join(scratch.dir, 'astronaut.mp4');
+  writeFileSync(disguised, readFileSync(FACE));
+  const { frame } = await pickToWarning([disguised]);
+  assert.equal(await frame.locator('#photos > li[data-video]').count(), 0);
+  assert.equal(await frame.locator('input[data-face]').count(), 1, 'its face, to mask as in any photo');
+  await frame.click('#cancel');
 });
 
 test('a VP9 WebM face clip warns too', async () => {
