@@ -730,6 +730,8 @@ function describeVideo(r, forced, onStrip) {
   if (a.frames_sampled > 0) {
     details.append(el('p', { className: 'video-sampled', textContent: plural('guardVideoSampled', a.frames_sampled) }));
   }
+  // The engine could not read the file's metadata: nothing is known of a location.
+  if (!r.meta) details.append(el('p', { className: 'blocked', textContent: t('guardVideoMetaNotChecked') }));
   if (r.meta?.location_sources?.length > 0) {
     const where = r.meta.location_sources.map((source) => t(`source_${source}`)).join(', ');
     details.append(el('p', { className: 'video-source', textContent: t('guardLocationSource', [where]) }));

@@ -23,11 +23,12 @@ const H264 = ['-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p'];
 //   faceWebm  3 s VP9 WebM of the astronaut
 //   faceLocated  the face clip as a MOV with a location, make, model and date in QuickTime keys
 //   undecodable  the face as MPEG-4 Part 2 (no WebCodecs decoder), with a location in ©xyz
+//   faceTs    the face clip in MPEG-TS (no metadata the engine reads)
 //   corrupt   the face clip with its moov box (at the end, ffmpeg's default) cut off
 export function makeClips(dir) {
   const clip = (name, args) => {
     const out = join(dir, name);
-    ffmpeg([...args, out]);
+    ffmpeg([...args, ...(name.endsWith('.m2ts') ? ['-f', 'mpegts'] : []), out]);
     return out;
   };
   const face = clip('face.mp4', ['-loop', '1', '-framerate', '25', '-i', FACE, '-t', '3', '-vf', STILL, ...H264]);
@@ -46,11 +47,14 @@ export function makeClips(dir) {
   // A codec no browser decodes through WebCodecs (MPEG-4 Part 2), with a location (©xyz).
   const undecodable = clip('mpeg4-located.mp4', ['-loop', '1', '-framerate', '25', '-i', FACE, '-t', '2', '-vf', STILL, '-c:v', 'mpeg4']);
   execFileSync('exiftool', ['-q', '-q', '-overwrite_original', '-UserData:GPSCoordinates=48.8584, 2.2945, 35', undecodable]);
+  // MPEG-TS (.m2ts: Chromium here types a .ts file as a Qt translation), which the engine's metadata reader
+  // does not take (the demuxer does).
+  const faceTs = clip('face.m2ts', ['-loop', '1', '-framerate', '25', '-i', FACE, '-t', '3', '-vf', STILL, ...H264]);
   const whole = readFileSync(face);
   const corrupt = join(dir, 'corrupt.mp4');
   const moov = whole.lastIndexOf(Buffer.from('moov'));
   writeFileSync(corrupt, whole.subarray(0, moov > 8 ? moov - 4 : whole.length >> 1));
-  return { face, noFace, lateFace, faceWebm, faceLocated, undecodable, corrupt };
+  return { face, noFace, lateFace, faceWebm, faceLocated, undecodable, faceTs, corrupt };
 }
 
 // ffprobe's view of a file's streams and format.

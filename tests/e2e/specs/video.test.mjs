@@ -199,6 +199,14 @@ test('a photo under a video\'s name is checked as the photo it is', async () => 
   await frame.click('#cancel');
 });
 
+test('an MPEG-TS face clip: its frames are checked, and the warning says its location could not be', async () => {
+  const { frame } = await pickToWarning([clips.faceTs]);
+  const text = await dialogText(frame);
+  assert.match(text, /Recognisable faces on screen/);
+  assert.match(text, /metadata could not be read here, so whether it records a location could not be checked/);
+  await frame.click('#cancel');
+});
+
 test('a VP9 WebM face clip warns too', async () => {
   const { frame, ms } = await pickToWarning([clips.faceWebm]);
   const text = await dialogText(frame);
