@@ -263,6 +263,11 @@
     if (host.getAttribute('style') !== style) return false;
     for (const { name } of host.attributes) if (name !== 'style' && name !== 'open') return false;
     if (!host.open || host.inert || host.closest('[inert]')) return false;
+    // Anything the page put in the top layer after us sits above the warning, even when it
+    // lets clicks through (which elementFromPoint below cannot see).
+    try {
+      for (const el of document.querySelectorAll(':popover-open, :modal, :fullscreen')) if (el !== host) return false;
+    } catch { /* a selector this engine does not know */ }
     if (typeof host.checkVisibility === 'function'
       && !host.checkVisibility({ opacityProperty: true, visibilityProperty: true, contentVisibilityAuto: true })) return false;
     for (let el = host; el; el = el.parentElement) {

@@ -124,10 +124,29 @@ const sight = {
   confirm() {
     if (!port || !current) return Promise.resolve(false);
     const seq = ++this.seq;
-    return new Promise((resolve) => {
+    const client = new Promise((resolve) => {
       this.waiting.set(seq, resolve);
       setTimeout(() => this.answered(seq, false), 1000);
       port.postMessage({ type: 'confirm', id: current.id, seq });
+    });
+    return Promise.all([client, this.sample()]).then(([hostSeen, painted]) => hostSeen && painted);
+  },
+
+  // A fresh look, taken after the click: the running observer reports changes up to 100 ms
+  // late, and a page that covers the warning just before a click must not win that race. A new
+  // observer's first report is the state now. Where the engine tracks no visibility, the
+  // content script's answer decides.
+  sample() {
+    const panel = this.panel();
+    if (!this.tracks) return Promise.resolve(Boolean(panel));
+    if (!panel) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const observer = new IntersectionObserver((entries) => {
+        observer.disconnect();
+        resolve(entries[entries.length - 1].isVisible === true);
+      }, { trackVisibility: true, delay: 100, threshold: [0] });
+      observer.observe(panel);
+      setTimeout(() => { observer.disconnect(); resolve(false); }, 1000);
     });
   },
   seq: 0,

@@ -68,6 +68,8 @@ test('answer the warning by role and name', async () => {
     const guard = await waitForFrame(page, (url) => url.endsWith('/pages/guard.html'));
     const dialog = guard.getByRole('alertdialog');
     await dialog.waitFor();
+    // A choice counts once the warning has been plainly visible for a moment: wait for it.
+    await guard.waitForSelector('body[data-accepting]', { state: 'attached' });
     assert.equal(await dialog.getByRole('checkbox', { name: /^Face 1:/ }).isChecked(), true);
     await dialog.getByRole('button', { name: 'Attach original' }).click();
 

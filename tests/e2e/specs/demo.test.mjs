@@ -93,6 +93,7 @@ async function warning(page) {
   const handle = await page.waitForSelector('#guard-host iframe', { state: 'attached' });
   const frame = await handle.contentFrame();
   await frame.waitForSelector('#dialog', { state: 'visible', timeout: 30000 });
+  await frame.waitForSelector('body[data-accepting]', { state: 'attached', timeout: 10000 });
   return frame;
 }
 

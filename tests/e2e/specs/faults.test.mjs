@@ -299,7 +299,8 @@ test('service worker stopped during the handshake: the check completes or fails 
   // Either the warning opens, or the photo goes through unchecked with a notice: never stuck.
   const outcome = await waitFor(async () => {
     const frame = page.frames().find((f) => f.url().includes('/pages/guard.html'));
-    if (frame && await frame.isVisible('#dialog').catch(() => false)) return { frame };
+    if (frame && await frame.isVisible('#dialog').catch(() => false)
+      && await frame.$('body[data-accepting]').catch(() => null)) return { frame };
     if ((await status()) === 'uploaded 1') return { failedOpen: true };
     return null;
   }, { timeoutMs: 12000, what: 'the warning or the fail-open release' });

@@ -189,7 +189,7 @@ async function protectedCopy(path) {
   const outcome = await pickAndWait(path);
   assert.ok(outcome.frame, `no warning for ${path}`);
   await outcome.frame.click('#protect');
-  await page.waitForSelector('html[data-upload-status="uploaded 1"]', { timeout: 30000 });
+  await page.waitForSelector('html[data-upload-status="uploaded 1"]', { timeout: 60000 });
   const bytes = server.uploadBytes(0);
   server.clearUploads();
   await page.close();

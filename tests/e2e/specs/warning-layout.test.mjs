@@ -244,6 +244,7 @@ test('the other states, at both sizes: the progress panel of a long check, and a
     assert.ok(panel.top >= 0 && panel.bottom <= panel.view[1] && panel.right <= panel.view[0], `${size}: the panel is off screen`);
     assert.deepEqual(await frame.evaluate(SMALL_TEXT), [], `${size}: text under 16 px in the panel`);
     await frame.waitForSelector('#dialog', { state: 'visible', timeout: 20000 });
+    await frame.waitForSelector('body[data-accepting]', { state: 'attached' });
     // The protected copy fails (test-side fault: the worker gets a file that cannot be decoded).
     await frame.evaluate(() => {
       const post = Worker.prototype.postMessage;
