@@ -153,8 +153,19 @@ async function fix(request) {
   throw Object.assign(new Error('nothing to fix'), { code: 'nothing_to_fix' });
 }
 
+// Liveness: a tiny worker of our own beats on the guard's port every 200 ms. It lives on its own
+// thread, so it beats while this one runs a long detector, and the browser ends it with this
+// worker however this one ends (terminated, closed, crashed): the beats stop, the guard knows.
+function startLifeBeat(port) {
+  new Worker(new URL('life-worker.js', import.meta.url)).postMessage(port, [port]);
+}
+
 self.onmessage = async ({ data }) => {
   const { job, op } = data ?? {};
+  if (op === 'life') {
+    if (data.port instanceof MessagePort) startLifeBeat(data.port);
+    return;
+  }
   try {
     await ready;
     if (op === 'check') {

@@ -16,6 +16,8 @@ const settings = globalThis.beforeYouPostSettings;
 const GRADE_COLOURS = { very_high: '#d32f2f', high: '#e64a19', medium: '#f9a825', low: '#43a047' };
 // Making a protected copy that takes longer than this counts as a failure (nothing is posted).
 const FIX_TIMEOUT_MS = 60_000;
+// A worker whose heartbeat has been silent this long has ended (see worker.watchLife).
+const WORKER_SILENT_MS = 800;
 // An idle worker is terminated so a big photo's memory goes back to the system.
 const WORKER_IDLE_MS = 10_000;
 // A check still running after this shows what is happening, with a Cancel button.
@@ -215,13 +217,15 @@ const worker = {
   run(request, onProgress = null) {
     clearTimeout(this.idleTimer);
     if (!this.instance) {
-      this.instance = new Worker(new URL('check-worker.js', import.meta.url), { type: 'module' });
-      this.instance.onmessage = ({ data }) => this.settle(data);
-      this.instance.onerror = (e) => this.stop(new Error(`worker failed: ${e.message ?? 'unknown'}`));
+      const instance = new Worker(new URL('check-worker.js', import.meta.url), { type: 'module' });
+      this.instance = instance;
+      instance.onmessage = ({ data }) => this.settle(data);
+      instance.onerror = (e) => this.stop(new Error(`worker failed: ${e.message ?? 'unknown'}`));
+      this.watchLife(instance);
     }
     const job = this.nextJob++;
     return new Promise((resolve, reject) => {
-      this.jobs.set(job, { resolve, reject, onProgress });
+      this.jobs.set(job, { resolve, reject, onProgress, op: request.op });
       this.instance.postMessage({ ...request, job });
     });
   },
@@ -237,6 +241,30 @@ const worker = {
     if (data.ok) pending.resolve(data);
     else pending.reject(Object.assign(new Error(data.message ?? data.error), { code: data.error }));
     if (this.jobs.size === 0) this.idleTimer = setTimeout(() => this.stop(), WORKER_IDLE_MS);
+  },
+
+  // A worker that ends without a word (closed, killed, crashed) while it makes a protected copy
+  // fails the copy within a second (nothing is posted; the warning offers to try again) instead
+  // of leaving the user waiting: a helper worker it starts beats on our port every 200 ms from
+  // its own thread (busy or not), and ends with it. Only fixes are judged this way: a check
+  // whose worker falls silent is never released by it (a page that starves the machine must
+  // not turn a slow check into an unchecked one); its progress panel lets the user decide.
+  watchLife(instance) {
+    const { port1, port2 } = new MessageChannel();
+    let lastBeat = null;
+    port1.onmessage = () => { lastBeat = performance.now(); };
+    const watch = setInterval(() => {
+      if (this.instance !== instance) {
+        clearInterval(watch);
+        port1.close();
+      } else if (lastBeat !== null && performance.now() - lastBeat > WORKER_SILENT_MS
+        && [...this.jobs.values()].some((j) => j.op === 'fix')) {
+        clearInterval(watch);
+        port1.close();
+        this.stop(new Error('worker ended'));
+      }
+    }, 100);
+    instance.postMessage({ op: 'life', port: port2 }, [port2]);
   },
 
   // Ends the worker (and its memory); pending jobs fail with `reason`.

@@ -159,6 +159,32 @@ test('"always mask faces": a failing automatic fix opens the warning with the er
   assert.deepEqual(server.uploads(), []);
 });
 
+test('the worker ends silently while the protected copy is made: the error within a second, nothing posted', async () => {
+  await openComposer();
+  const frame = await pickFace();
+  // Test-side: the worker is killed, without a word, the moment it is asked for the copy.
+  await frame.evaluate(() => {
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (message, transfer) {
+      if (message?.op === 'fix') {
+        this.terminate();
+        return undefined;
+      }
+      return post.call(this, message, transfer);
+    };
+  });
+  const clicked = Date.now();
+  await frame.click('#protect');
+  await frame.waitForSelector('#fix-error', { state: 'visible', timeout: 5000 });
+  const ms = Date.now() - clicked;
+  console.log(`# worker killed during the fix: error shown after ${ms} ms`);
+  assert.ok(ms < 1300, `the dead worker was noticed after ${ms} ms`);
+  assert.deepEqual(server.uploads(), []);
+  await frame.click('#cancel');
+  await page.waitForFunction(() => document.documentElement.dataset.released === '1');
+  assert.deepEqual(server.uploads(), []);
+});
+
 // --- the guard dies after the verdict -------------------------------------------------------------
 // Playwright marks the whole page crashed when any of its frames' renderers dies (the guard's is
 // the extension's process), so these specs watch and drive the page over a raw DevTools session
