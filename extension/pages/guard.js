@@ -159,6 +159,12 @@ const sight = {
     resolve?.(ok === true);
   },
 
+  // Another panel just took the screen (the warning after the progress panel): the half second
+  // starts again, and automation hears at once that choices do not count yet.
+  restart() {
+    document.body.removeAttribute('data-accepting');
+  },
+
   // A decision may be taken now.
   ok() {
     const since = this.since.get(this.panel()) ?? null;
@@ -463,6 +469,7 @@ const progress = {
     document.getElementById('dialog').hidden = true;
     document.getElementById('checking').hidden = false;
     document.getElementById('backdrop').hidden = false;
+    sight.restart();
     const cancel = document.getElementById('checking-cancel');
     cancel.onclick = () => this.cancel(request);
     document.addEventListener('keydown', this.onKey, true);
@@ -490,6 +497,7 @@ const progress = {
     document.getElementById('checking').hidden = true;
     document.getElementById('dialog').hidden = false;
     document.getElementById('backdrop').hidden = true;
+    sight.restart();
     document.getElementById('checking-progress').removeAttribute('value');
   },
 
@@ -891,6 +899,7 @@ class Dialog {
     this.showButtons(['protect', 'anyway', 'cancel']);
     this.protectSays();
     document.getElementById('backdrop').hidden = false;
+    sight.restart();
     document.getElementById('dialog-body').scrollTop = 0;
     const protect = document.getElementById('protect');
     focusWhenShown = protect.hidden ? document.getElementById('cancel') : protect;
