@@ -179,7 +179,7 @@
         }
         // Before a choice counts: is the warning still plainly visible at this moment?
         if (msg?.type === 'confirm') {
-          this.port?.postMessage({ type: 'seen', seq: msg.seq, ok: !this.interfered() });
+          this.port?.postMessage({ type: 'seen', seq: msg.seq, ok: !this.interfered({ deep: true }) });
           return;
         }
         const p = this.pending.get(msg?.id);
@@ -197,8 +197,8 @@
       },
 
       // The page, not our code, broke the guard: removed its host, restyled, hid or covered it.
-      interfered() {
-        return Boolean(this.mounted) && (!this.mounted.connected() || this.mounted.interfered());
+      interfered(how) {
+        return Boolean(this.mounted) && (!this.mounted.connected() || this.mounted.interfered(how));
       },
 
       show() {

@@ -236,7 +236,8 @@
         },
         remove: () => host.remove(),
         connected: () => host.isConnected,
-        interfered: () => shown && (!plainlyVisible(host, styleWhenSet)
+        interfered: ({ deep = false } = {}) => shown && (!plainlyVisible(host, styleWhenSet)
+          || (deep && topLayerInShadows(host))
           || inner.parentNode !== host || host.childNodes.length !== 1 || inner.getAttribute('style') !== innerStyle
           || inner.attributes.length !== 1),
       };
@@ -281,6 +282,28 @@
       if (hit !== host && hit?.parentNode !== host) return false;
     }
     return true;
+  }
+
+  // When a choice is made (not at every heartbeat: it walks the whole document): anything the
+  // page put in the top layer from inside a shadow tree, open or closed, which the document-level
+  // scan above cannot see.
+  function topLayerInShadows(host) {
+    const TOP = ':popover-open, :modal, :fullscreen';
+    let budget = 200000; // elements; a page bigger than this is not walked further
+    const walk = (root, depth) => {
+      if (depth > 32) return false;
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT);
+      for (let el = walker.nextNode(); el && budget-- > 0; el = walker.nextNode()) {
+        const inner = el === host ? null : shadowOf(el);
+        if (!inner) continue;
+        try {
+          if ([...inner.querySelectorAll(TOP)].length > 0) return true;
+        } catch { /* a selector this engine does not know */ }
+        if (walk(inner, depth + 1)) return true;
+      }
+      return false;
+    };
+    return walk(document.documentElement ?? document, 0);
   }
 
   function setStyles(el, styles) {

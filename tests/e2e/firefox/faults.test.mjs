@@ -167,6 +167,32 @@ for (const [how, script] of Object.entries(INTERFERENCES)) {
   });
 }
 
+test('firefox: a click through a page popover (in a closed shadow root) over the warning does not count', { skip }, async () => {
+  await pick(FACE);
+  await intoWarning(firefox);
+  await top();
+  await firefox.execute(`const holder = document.createElement('div');
+    document.body.append(holder);
+    const root = holder.attachShadow({ mode: 'closed' });
+    const cover = document.createElement('div');
+    cover.popover = 'manual';
+    cover.style.cssText = 'position:fixed;inset:0;width:100vw;height:100vh;margin:0;border:0;background:#fff;pointer-events:none';
+    cover.textContent = 'Nothing to see here';
+    root.append(cover);
+    cover.showPopover();`);
+  await inGuard();
+  await click('anyway');
+  await new Promise((ok) => setTimeout(ok, 1500));
+  assert.ok(await visible('not-seen'), 'the warning says to look again');
+  await top();
+  assert.deepEqual(server.uploads(), [], 'the click through the cover posted the original');
+  await inGuard();
+  await click('cancel');
+  await top();
+  await waitFor(async () => ((await html('released')) === '1' ? true : null), { what: 'the cancel' });
+  assert.deepEqual(server.uploads(), []);
+});
+
 test('firefox: a HEIC with a location gets the location-only warning, and "remove location" leaves none', { skip }, async () => {
   await pick(HEIC_GPS);
   await intoWarning(firefox);
