@@ -342,3 +342,43 @@ test("the extension's wrapped built-ins read as native code, as on a page withou
   assert.deepEqual(listed, bare);
   assert.match(listed.click, /\[native code\]/);
 });
+
+// --- a sensor injected after the page's scripts ---------------------------------------------------
+// After an update, or when a site is enabled from the toolbar, the background injects the sensor
+// into a page whose scripts already ran, marked as late (background.js injectSensorLate: the
+// flag, then the files). Such a sensor must take no private link: the page could offer its own
+// and forge carriers through it. Simulated from the service worker exactly as the background
+// does it, with the running sensor made to look orphaned (as after an update).
+test('a sensor injected after the page started takes no link the page offers', async () => {
+  page = await browser.context.newPage();
+  await page.goto(server.url('/composers/instant.html'));
+  await page.evaluate(() => {
+    window.__link = document.createElement('span');
+    window.__linked = 0;
+    window.__link.addEventListener('beforeyoupost:linked', () => { window.__linked += 1; });
+    // The page offers its own link whenever a sensor says hello (as main-world.js does).
+    window.addEventListener('beforeyoupost:hello', () => {
+      window.dispatchEvent(new MouseEvent('beforeyoupost:link', { relatedTarget: window.__link }));
+    }, true);
+  });
+  const [worker] = browser.context.serviceWorkers();
+  const injected = await worker.evaluate(async (url) => {
+    const [tab] = await chrome.tabs.query({ url });
+    const target = { tabId: tab.id };
+    const files = chrome.runtime.getManifest().content_scripts.find((cs) => cs.js.includes('content/sensor.js')).js;
+    await chrome.scripting.executeScript({
+      target,
+      func: () => {
+        globalThis.beforeYouPostLateInjection = true; // what injectSensorLate sets first
+        globalThis.beforeYouPostSensor = { orphaned: () => true }; // the running one, as after an update
+      },
+    });
+    await chrome.scripting.executeScript({ target, files });
+    return (await chrome.scripting.executeScript({ target, func: () => typeof globalThis.beforeYouPostSensor.watch }))[0].result;
+  }, page.url());
+  assert.equal(injected, 'function', 'the late sensor started');
+  // It said hello; the page answered with its link. Also offered again, directly.
+  await page.evaluate(() => window.dispatchEvent(new MouseEvent('beforeyoupost:link', { relatedTarget: window.__link })));
+  await page.waitForTimeout(500);
+  assert.equal(await page.evaluate(() => window.__linked), 0, 'the late sensor took the page\'s link');
+});
