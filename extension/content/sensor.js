@@ -297,7 +297,7 @@
         const inner = el === host ? null : shadowOf(el);
         if (!inner) continue;
         try {
-          if ([...inner.querySelectorAll(TOP)].length > 0) return true;
+          if (inner.querySelector(TOP) !== null) return true;
         } catch { /* a selector this engine does not know */ }
         if (walk(inner, depth + 1)) return true;
       }

@@ -15,6 +15,7 @@ import { after, afterEach, before, test } from 'node:test';
 import { ROOT, tempDir, waitFor } from '../lib/common.mjs';
 import { firefoxWithExtension, geckodriverSkip, intoWarning } from '../lib/firefox.mjs';
 import { CAMERA, FACE, sha256 } from '../lib/hold.mjs';
+import { INTERFERENCES, UNDO, coverScript } from '../lib/interference.mjs';
 
 const skip = geckodriverSkip();
 const HEIC_GPS = join(ROOT, 'tests', 'fixtures', 'meta', 'tagged.heic');
@@ -106,6 +107,16 @@ test('firefox: the worker ends silently while the protected copy is made: the er
   assert.deepEqual(server.uploads(), []);
 });
 
+// The next pick on the same page gets a warning, and "attach original" posts it.
+async function nextPickPosted() {
+  await pick(CAMERA, { fresh: false });
+  await intoWarning(firefox);
+  await click('anyway');
+  await top();
+  await waitFor(() => (server.uploads().length === 1 ? true : null), { what: 'the next upload' });
+  assert.equal(server.uploads()[0].sha256, sha256(readFileSync(CAMERA)));
+}
+
 const KILLS = {
   navigated: async () => {
     await inGuard();
@@ -127,27 +138,12 @@ for (const [how, kill] of Object.entries(KILLS)) {
     await waitFor(() => (server.uploads().length === 1 ? true : null), { timeoutMs: 5000, what: 'the original' });
     assert.equal(server.uploads()[0].sha256, sha256(readFileSync(FACE)));
     server.clearUploads();
-    await pick(CAMERA, { fresh: false });
-    await intoWarning(firefox);
-    await click('anyway');
-    await top();
-    await waitFor(() => (server.uploads().length === 1 ? true : null), { what: 'the next upload' });
-    assert.equal(server.uploads()[0].sha256, sha256(readFileSync(CAMERA)));
+    await nextPickPosted();
   });
 }
 
-// The page interferes with the warning: nothing is posted, the next pick is checked. (Covering it
-// with a page element that lets clicks through is a Chromium spec: Firefox has no
-// trackVisibility, see AUTOMATION.md.)
-const HOSTS = `[...document.documentElement.children].filter((el) => !['HEAD', 'BODY'].includes(el.tagName))`;
-const INTERFERENCES = {
-  'removes the host': `${HOSTS}.forEach((el) => el.remove())`,
-  'hides the host': `${HOSTS}.forEach((el) => el.style.setProperty('display', 'none', 'important'))`,
-  'makes the host transparent': `${HOSTS}.forEach((el) => el.style.setProperty('opacity', '0', 'important'))`,
-  'makes the host inert': `${HOSTS}.forEach((el) => { el.inert = true; })`,
-  'closes the host dialog': `${HOSTS}.forEach((el) => el.close?.())`,
-  'fades the whole page': `document.documentElement.style.setProperty('opacity', '0.02', 'important')`,
-};
+// The page interferes with the warning (lib/interference.mjs, as in Chromium): nothing is
+// posted, the next pick is checked.
 for (const [how, script] of Object.entries(INTERFERENCES)) {
   test(`firefox: the page ${how} while the warning is up: nothing posted, the pick withdrawn, next pick checked`, { skip }, async () => {
     await pick(FACE);
@@ -157,13 +153,8 @@ for (const [how, script] of Object.entries(INTERFERENCES)) {
     await waitFor(async () => ((await html('released')) === '1' ? true : null), { timeoutMs: 4000, what: 'the pick to be withdrawn' });
     await new Promise((ok) => setTimeout(ok, 1500));
     assert.deepEqual(server.uploads(), [], 'the page got the photo by interfering');
-    await firefox.execute("document.documentElement.style.removeProperty('opacity')");
-    await pick(CAMERA, { fresh: false });
-    await intoWarning(firefox);
-    await click('anyway');
-    await top();
-    await waitFor(() => (server.uploads().length === 1 ? true : null), { what: 'the next upload' });
-    assert.equal(server.uploads()[0].sha256, sha256(readFileSync(CAMERA)));
+    await firefox.execute(UNDO);
+    await nextPickPosted();
   });
 }
 
@@ -171,15 +162,7 @@ test('firefox: a click through a page popover (in a closed shadow root) over the
   await pick(FACE);
   await intoWarning(firefox);
   await top();
-  await firefox.execute(`const holder = document.createElement('div');
-    document.body.append(holder);
-    const root = holder.attachShadow({ mode: 'closed' });
-    const cover = document.createElement('div');
-    cover.popover = 'manual';
-    cover.style.cssText = 'position:fixed;inset:0;width:100vw;height:100vh;margin:0;border:0;background:#fff;pointer-events:none';
-    cover.textContent = 'Nothing to see here';
-    root.append(cover);
-    cover.showPopover();`);
+  await firefox.execute(coverScript({ inClosedShadow: true }));
   await inGuard();
   await click('anyway');
   await new Promise((ok) => setTimeout(ok, 1500));

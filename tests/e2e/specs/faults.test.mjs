@@ -12,6 +12,7 @@ import { after, afterEach, before, test } from 'node:test';
 import { chromiumWithExtension } from '../lib/chromium.mjs';
 import { waitFor } from '../lib/common.mjs';
 import { CAMERA, FACE, NO_FACE, assertUploaded, chooseFiles, fileSha, guardFrame, warningShown } from '../lib/hold.mjs';
+import { INTERFERENCES, UNDO } from '../lib/interference.mjs';
 import { noticeShown, noticesIn } from '../lib/policy.mjs';
 
 let env;
@@ -402,25 +403,6 @@ test('1,000 page-triggered warm-ups leave at most 8 handshake nonces in storage.
 // A page-caused fault must never be a way around the user's decision: the pick is withdrawn
 // (nothing is posted, a notice says the site interfered) and the next pick is checked normally.
 // The page reaches the host element (not the frame inside its closed shadow root).
-const HOSTS = `[...document.documentElement.children].filter((el) => !['HEAD', 'BODY'].includes(el.tagName))`;
-const INTERFERENCES = {
-  'removes the host': `${HOSTS}.forEach((el) => el.remove())`,
-  'hides the host (display: none)': `${HOSTS}.forEach((el) => el.style.setProperty('display', 'none', 'important'))`,
-  'makes the host transparent (opacity: 0)': `${HOSTS}.forEach((el) => el.style.setProperty('opacity', '0', 'important'))`,
-  'moves the host off screen': `${HOSTS}.forEach((el) => el.style.setProperty('left', '-10000px', 'important'))`,
-  'makes the host inert': `${HOSTS}.forEach((el) => { el.inert = true; })`,
-  'closes the host dialog': `${HOSTS}.forEach((el) => el.close?.())`,
-  'fades the whole page (html opacity)': `document.documentElement.style.setProperty('opacity', '0.02', 'important')`,
-  'covers it with its own top-layer element that lets clicks through': `(() => {
-    const cover = document.createElement('div');
-    cover.popover = 'manual';
-    cover.style.cssText = 'position:fixed;inset:0;width:100vw;height:100vh;margin:0;border:0;background:#fff;pointer-events:none';
-    cover.textContent = 'Nothing to see here';
-    document.body.append(cover);
-    cover.showPopover();
-  })()`,
-};
-
 for (const [how, script] of Object.entries(INTERFERENCES)) {
   test(`the page ${how} while the warning is up: nothing posted, a notice, the next pick checked`, { timeout: 60000 }, async () => {
     await openComposer();
@@ -436,7 +418,7 @@ for (const [how, script] of Object.entries(INTERFERENCES)) {
     await page.waitForTimeout(1500);
     assert.deepEqual(server.uploads(), [], 'the page got the photo by interfering');
     // Undo what the page did to its own <html>, then the next pick gets a fresh warning.
-    await raw.evaluate(`document.documentElement.style.removeProperty('opacity'); document.querySelectorAll('[popover]').forEach((el) => el.remove())`);
+    await raw.evaluate(UNDO);
     await nextPickWarns(raw, CAMERA, 1);
     await raw.cdp.detach().catch(() => {});
   });
